@@ -1,0 +1,28 @@
+"""Optimization algorithms for PyTensor.
+
+Every algorithm is a function ``rule(params, cost, gradients, stop, updates,
+**hyperparameters)`` returning an :class:`Updates` dict for
+``pytensor.function``; :func:`minimize` and :class:`minimize_iterator` run
+the same rules on NumPy callables.
+"""
+
+from . import schedules
+from ._protocol import Updates
+from ._stopping import Status
+from .first_order import sgd
+from .interface import minimize, minimize_iterator
+
+__all__ = [
+    "ALGORITHMS",
+    "Status",
+    "Updates",
+    "minimize",
+    "minimize_iterator",
+    "schedules",
+    "sgd",
+]
+
+__version__ = "0.1.0"
+
+#: The rules by name, as accepted by ``minimize(..., opt_algo="sgd")``.
+ALGORITHMS = {"sgd": sgd}

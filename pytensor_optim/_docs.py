@@ -1,0 +1,53 @@
+"""Docstring parts shared by every rule, written once and inserted."""
+
+__all__ = ["insert_docs"]
+
+_PARTS = {
+    "{protocol_parameters}": """\
+params : list or tuple of TensorVariable
+    The variables to optimise, normally shared variables whose values are the
+    starting point. A single variable is accepted as ``[var]``.
+cost : scalar TensorVariable, optional
+    The (exact or noisy) cost. Used for the default gradients and by the
+    stopping criteria that need it (``ftol``, non-finite check).
+gradients : list of TensorVariable, optional
+    Gradients aligned with ``params``; default ``pytensor.grad(cost, params)``.
+    They are cast to each parameter's dtype.
+stop : shared integer scalar, optional
+    When given, ``updates[stop]`` is 1 after the call in which the rule
+    finished (see ``updates.status`` for why), else 0; while it is 1, calls
+    change nothing. Enables the stopping keywords below.
+updates : mapping or list of pairs, optional
+    Updates to extend; its items come first in the result. It is not mutated.
+    A key that the rule would also update raises ``KeyError``.""",
+    "{stopping_parameters}": """\
+max_iter, max_evals : int, optional
+    Stop once the iteration counter, or the number of cost/gradient
+    evaluations, reaches the value (the step of that call is applied).
+gtol, ftol : float, optional
+    Stop, without taking a step, when at the evaluated point
+    ``max|g| <= gtol``, or ``|f_prev - f| <= ftol * max(|f_prev|, |f|, 1)``.
+xtol : float, optional
+    Stop after a step whose largest component is at most ``xtol``.""",
+    "{returns}": """\
+Updates
+    A dict ``{shared variable: new value}`` for ``pytensor.function``, with
+    ``.params``, ``.slots``, ``.counter``, ``.status`` and checkpointing
+    methods (see :class:`~pytensor_optim.Updates`).""",
+}
+
+
+def insert_docs(function):
+    """Replace the ``{part}`` markers of ``function.__doc__`` by the shared parts.
+
+    The parts are indented to the marker's indentation.
+    """
+    doc = function.__doc__
+    for marker, text in _PARTS.items():
+        while marker in doc:
+            start = doc.index(marker)
+            indent = doc[doc.rfind("\n", 0, start) + 1 : start]
+            body = text.replace("\n", "\n" + indent)
+            doc = doc[:start] + body + doc[start + len(marker) :]
+    function.__doc__ = doc
+    return function

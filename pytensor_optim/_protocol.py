@@ -1,0 +1,437 @@
+"""The update-rule protocol: argument normalisation, ``Updates`` and ``finish``.
+
+Every rule starts with ``problem = Problem("name", params, cost, gradients,
+stop, updates, stopping)`` and ends with ``return problem.finish(new_params,
+state_updates)``; everything the protocol promises (errors, the minimal dict,
+collisions, state names, stopping, freeze-when-stopped, non-finite safety,
+types kept) lives here once.
+"""
+
+from collections.abc import Mapping
+from functools import reduce
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Variable
+from pytensor.tensor.variable import TensorVariable
+
+from ._state import new_scalar, new_slot, param_labels
+from ._stopping import BEFORE_STEP, Status
+from ._validate import resolve
+
+__all__ = ["STOPPING_KEYWORDS", "Problem", "Updates"]
+
+STOPPING_KEYWORDS = ("max_iter", "max_evals", "gtol", "ftol", "xtol")
+
+
+class Updates(dict):
+    """The result of every rule: a dict ``{shared variable: new value}``.
+
+    Pass it to :func:`pytensor.function` as ``updates=``. Besides the items it
+    describes the rule's state:
+
+    Attributes
+    ----------
+    params : tuple
+        The parameters the rule optimises.
+    slots : dict
+        ``{slot name: tuple of shared variables aligned with params}``.
+    counter : shared int64 scalar or None
+        The iteration counter, when a feature needs one.
+    status : shared int8 scalar or None
+        The :class:`~pytensor_optim.Status` code, when ``stop`` was given.
+
+    Notes
+    -----
+    ``state_dict``, ``load_state_dict`` and ``reset`` cover every state
+    variable the rule created, and those of an ``Updates`` it extended
+    (``updates=``), so that a chain of rules is checkpointed at once.
+    Parameters are not state: save them with their own ``get_value``.
+    """
+
+    def __init__(
+        self, items=(), *, params=(), slots=None, counter=None, status=None, state=()
+    ):
+        super().__init__(items)
+        self.params = tuple(params)
+        self.slots = dict(slots or {})
+        self.counter = counter
+        self.status = status
+        self._state = tuple(state)
+
+    @property
+    def state(self) -> tuple:
+        """Every state variable, in creation order."""
+        return tuple(variable for variable, _ in self._state)
+
+    def state_dict(self) -> dict:
+        """A NumPy snapshot ``{state name: array}`` of every state variable."""
+        snapshot = {}
+        for variable, _ in self._state:
+            if variable.name in snapshot:
+                raise ValueError(
+                    f"two state variables are named {variable.name!r}; name the "
+                    "parameters of different rules differently"
+                )
+            snapshot[variable.name] = np.array(variable.get_value(borrow=True))
+        return snapshot
+
+    def load_state_dict(self, state_dict: Mapping) -> None:
+        """Restore a snapshot made by :meth:`state_dict`.
+
+        Raises ``KeyError`` for missing or unexpected names and ``ValueError``
+        for a shape or dtype that differs from the state variable's.
+        """
+        expected = {variable.name: variable for variable, _ in self._state}
+        missing = expected.keys() - state_dict.keys()
+        unexpected = state_dict.keys() - expected.keys()
+        if missing or unexpected:
+            raise KeyError(
+                f"state_dict does not match: missing {sorted(missing)}, "
+                f"unexpected {sorted(unexpected)}"
+            )
+        for name, variable in expected.items():
+            value = np.asarray(state_dict[name])
+            current = variable.get_value(borrow=True)
+            if value.shape != np.shape(current) or value.dtype != current.dtype:
+                raise ValueError(
+                    f"state_dict[{name!r}] has shape {value.shape} and dtype "
+                    f"{value.dtype}, expected {np.shape(current)} and {current.dtype}"
+                )
+        for name, variable in expected.items():
+            variable.set_value(np.array(state_dict[name]))
+
+    def reset(self) -> None:
+        """Set every state variable back to its initial value."""
+        for variable, initial in self._state:
+            shape = np.shape(variable.get_value(borrow=True))
+            variable.set_value(np.array(np.broadcast_to(initial, shape)))
+
+
+class Problem:
+    """The normalised protocol arguments of one rule call, and its new state.
+
+    Parameters are checked and gathered into a tuple, gradients default to
+    ``pytensor.grad(cost, params)`` and are given each parameter's dtype,
+    ``updates`` is copied (never mutated), and the stopping keywords are
+    validated. Raises the errors API.md §1 lists, each naming the argument.
+    """
+
+    def __init__(self, algo, params, cost, gradients, stop, updates, stopping):
+        self.algo = algo
+        self.params = _check_params(params, algo)
+        self.cost = _check_cost(cost, algo)
+        self.gradients = _check_gradients(gradients, self.params, self.cost, algo)
+        self.stop = _check_stop(stop)
+        self.base = _check_updates(updates, self.params, self.stop)
+        self.labels = param_labels(self.params)
+        self.slots = {}
+        self._state = []
+        self._counter = None
+        self._status = None
+        self.stopping = self._check_stopping(stopping)
+
+    # ---- state -----------------------------------------------------------
+    def name(self, slot, label=None) -> str:
+        """The state name ``"{algo}.{slot}[{label}]"`` (API.md §1 rule 5)."""
+        return f"{self.algo}.{slot}" if label is None else f"{self.algo}.{slot}[{label}]"
+
+    def slot(self, slot, init=0.0) -> tuple:
+        """One state variable per parameter, shaped and typed like it."""
+        inits = init if isinstance(init, list | tuple) else [init] * len(self.params)
+        variables = []
+        for param, label, value in zip(self.params, self.labels, inits, strict=True):
+            variable, initial = new_slot(param, self.name(slot, label), self.algo, value)
+            self._state.append((variable, initial))
+            variables.append(variable)
+        self.slots[slot] = tuple(variables)
+        return self.slots[slot]
+
+    def scalar(self, slot, init, dtype):
+        """One scalar state variable."""
+        variable, initial = new_scalar(self.name(slot), init, dtype)
+        self._state.append((variable, initial))
+        return variable
+
+    @property
+    def counter(self):
+        """The iteration counter (int64, the number of steps taken so far).
+
+        Created on first use, so rules that need none have none.
+        """
+        if self._counter is None:
+            self._counter = self.scalar("counter", 0, "int64")
+        return self._counter
+
+    def resolve(self, name, value, dtype, **bounds):
+        """``value`` as a scalar of ``dtype`` (see :func:`_validate.resolve`)."""
+        return resolve(value, name, dtype, lambda: self.counter, **bounds)
+
+    # ---- the result ------------------------------------------------------
+    def finish(self, new_params, state_updates=(), *, evals=1, reasons=()):
+        """Assemble the ``Updates`` of one iteration.
+
+        Parameters
+        ----------
+        new_params : list
+            The new value of each parameter.
+        state_updates : iterable of (shared variable, expression)
+            Updates of the rule's own state; the counter is added here.
+        evals : int or scalar expression
+            Cost/gradient evaluations made by one call (for ``max_evals``).
+        reasons : iterable of (condition, Status)
+            The rule's own stopping criteria, judged after its step.
+        """
+        pairs = list(zip(self.params, new_params, strict=True))
+        pairs += list(state_updates)
+        if self._counter is not None:
+            pairs.append((self._counter, self._counter + 1))
+        if self.stop is not None:
+            pairs = self._stopping_pairs(pairs, evals, list(reasons))
+        result = Updates(
+            self.base,
+            params=self.params,
+            slots=self.slots,
+            counter=self._counter,
+            status=self._status,
+            state=getattr(self.base, "_state", ()) + tuple(self._state),
+        )
+        for variable, expression in pairs:
+            result[variable] = variable.type.filter_variable(expression)
+        return result
+
+    def _check_stopping(self, stopping):
+        unknown = sorted(set(stopping) - set(STOPPING_KEYWORDS))
+        if unknown:
+            raise TypeError(
+                f"{self.algo}() got an unexpected keyword argument {unknown[0]!r}"
+            )
+        given = {key: value for key, value in stopping.items() if value is not None}
+        if given and self.stop is None:
+            key = next(iter(given))
+            raise ValueError(
+                f"{key}={given[key]!r} has no effect without stop: pass a shared "
+                f"integer scalar as stop to {self.algo}()"
+            )
+        if "ftol" in given and self.cost is None:
+            raise ValueError(f"{self.algo}() needs cost to stop on ftol")
+        checked = {}
+        for key in ("max_iter", "max_evals"):
+            if key in given:
+                checked[key] = self.resolve(key, given[key], "int64", low=1)
+        for key in ("gtol", "ftol", "xtol"):
+            if key in given:
+                checked[key] = given[key]
+                # validate now; the dtype-specific constant is built where used
+                resolve(given[key], key, "float64", low=0)
+        if "max_iter" in checked:
+            _ = self.counter
+        return checked
+
+    def _tolerance(self, key, dtype):
+        return resolve(self.stopping[key], key, dtype, low=0)
+
+    def _stopping_pairs(self, pairs, evals, reasons):
+        stop, stopping = self.stop, self.stopping
+        running = pt.eq(stop, 0)
+        before = [(self._non_finite(), Status.NON_FINITE)]
+        if "gtol" in stopping:
+            before.append(
+                (
+                    _all(
+                        pt.le(pt.max(pt.abs(g)), self._tolerance("gtol", g.dtype))
+                        for g in self.gradients
+                    ),
+                    Status.CONVERGED_GTOL,
+                )
+            )
+        state_pairs = []
+        if "ftol" in stopping:
+            cost = self.cost
+            previous = self.scalar("previous_cost", np.nan, cost.dtype)
+            ftol = self._tolerance("ftol", cost.dtype)
+            one = pt.constant(np.asarray(1, dtype=cost.dtype))
+            scale = pt.maximum(pt.maximum(pt.abs(previous), pt.abs(cost)), one)
+            before.append(
+                (pt.le(pt.abs(previous - cost), ftol * scale), Status.CONVERGED_FTOL)
+            )
+            state_pairs.append((previous, cost))
+        before += [reason for reason in reasons if reason[1] in BEFORE_STEP]
+
+        after = []
+        if "xtol" in stopping:
+            steps = (
+                pt.le(pt.max(pt.abs(new - param)), self._tolerance("xtol", param.dtype))
+                for param, new in pairs[: len(self.params)]
+            )
+            after.append((_all(steps), Status.CONVERGED_XTOL))
+        after += [reason for reason in reasons if reason[1] not in BEFORE_STEP]
+        if "max_iter" in stopping:
+            after.append(
+                (pt.ge(self.counter + 1, stopping["max_iter"]), Status.MAX_ITER)
+            )
+        counted = []
+        if "max_evals" in stopping:
+            n_evals = self.scalar("evals", 0, "int64")
+            new_evals = n_evals + pt.cast(evals, "int64")
+            after.append((pt.ge(new_evals, stopping["max_evals"]), Status.MAX_EVALS))
+            counted.append((n_evals, pt.switch(running, new_evals, n_evals)))
+
+        halt = _any(condition for condition, _ in before)
+        apply = pt.and_(running, pt.invert(halt))
+        # A step is applied only while running and no criterion holds at the
+        # evaluated point; everything the rule updates is frozen otherwise.
+        frozen = [
+            (variable, pt.switch(apply, expression, variable))
+            for variable, expression in pairs + state_pairs
+        ]
+        code = pt.constant(np.int8(Status.RUNNING))
+        for condition, status in reversed(before + after):
+            code = pt.switch(condition, np.int8(status), code)
+        self._status = self.scalar("status", Status.RUNNING, "int8")
+        new_stop = pt.cast(pt.neq(code, 0), stop.dtype)
+        return [
+            *frozen,
+            *counted,
+            (self._status, pt.switch(running, code, self._status)),
+            (stop, pt.switch(running, new_stop, stop)),
+        ]
+
+    def _non_finite(self):
+        values = [pt.all(pt.isfinite(g)) for g in self.gradients]
+        if self.cost is not None:
+            values.insert(0, pt.isfinite(self.cost))
+        return pt.invert(_all(values))
+
+
+def _all(conditions):
+    return reduce(pt.and_, conditions)
+
+
+def _any(conditions):
+    return reduce(pt.or_, conditions)
+
+
+def _check_params(params, algo):
+    if isinstance(params, Variable):
+        params = [params]
+    if not isinstance(params, list | tuple):
+        raise TypeError(
+            f"params must be a list or tuple of float tensor variables, got "
+            f"{type(params).__name__}"
+        )
+    if not params:
+        raise ValueError(f"params must not be empty ({algo})")
+    for index, param in enumerate(params):
+        if not isinstance(param, TensorVariable):
+            raise TypeError(
+                f"params[{index}] must be a tensor variable (usually a shared "
+                f"variable), got {type(param).__name__}: {param!r}"
+            )
+        if not param.dtype.startswith("float"):
+            raise TypeError(
+                f"params[{index}] ({param}) must have a float dtype, got {param.dtype}"
+            )
+    for index, param in enumerate(params):
+        if any(param is other for other in params[:index]):
+            raise ValueError(f"params[{index}] ({param}) appears more than once")
+    return tuple(params)
+
+
+def _check_cost(cost, algo):
+    if cost is None:
+        return None
+    if not isinstance(cost, Variable):
+        raise TypeError(
+            f"cost must be a scalar symbolic expression, got {type(cost).__name__}"
+        )
+    if getattr(cost.type, "ndim", None) != 0:
+        raise ValueError(
+            f"cost must be a scalar expression, got {cost.type} ({algo})"
+        )
+    return cost
+
+
+def _check_gradients(gradients, params, cost, algo):
+    if gradients is None:
+        if cost is None:
+            raise ValueError(f"{algo}() needs cost or gradients; neither was given")
+        return tuple(pytensor.grad(cost, list(params)))
+    if isinstance(gradients, Variable):
+        gradients = [gradients]
+    if not isinstance(gradients, list | tuple):
+        raise TypeError(
+            f"gradients must be a list or tuple aligned with params, got "
+            f"{type(gradients).__name__}"
+        )
+    if len(gradients) != len(params):
+        raise ValueError(
+            f"gradients has {len(gradients)} entries but params has {len(params)}"
+        )
+    checked = []
+    for index, (param, gradient) in enumerate(zip(params, gradients, strict=True)):
+        try:
+            gradient = pt.as_tensor_variable(gradient)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"gradients[{index}] must be a tensor, got {type(gradient).__name__}"
+            ) from error
+        if gradient.ndim != param.ndim or any(
+            a is not None and b is not None and a != b
+            for a, b in zip(gradient.type.shape, param.type.shape, strict=True)
+        ):
+            raise ValueError(
+                f"gradients[{index}] has shape {gradient.type.shape}, which does not "
+                f"match params[{index}] of shape {param.type.shape}"
+            )
+        if np.dtype(gradient.dtype).kind not in "iuf":
+            raise TypeError(
+                f"gradients[{index}] must be real, got dtype {gradient.dtype}"
+            )
+        if gradient.dtype != param.dtype:
+            # Updates are computed in the parameter's dtype (API.md §1 rule 3).
+            gradient = pt.cast(gradient, param.dtype)
+        checked.append(gradient)
+    return tuple(checked)
+
+
+def _check_stop(stop):
+    if stop is None:
+        return None
+    if not isinstance(stop, SharedVariable) or not isinstance(stop, TensorVariable):
+        raise TypeError(
+            f"stop must be a shared integer scalar, got {type(stop).__name__}"
+        )
+    if stop.ndim != 0 or np.dtype(stop.dtype).kind not in "iu":
+        raise TypeError(
+            f"stop must be a shared integer scalar, got {stop.type} ({stop})"
+        )
+    return stop
+
+
+def _check_updates(updates, params, stop):
+    if updates is None:
+        return Updates()
+    if isinstance(updates, Mapping):
+        pairs = list(updates.items())
+    elif isinstance(updates, list | tuple):
+        pairs = list(updates)
+        if not all(isinstance(pair, tuple | list) and len(pair) == 2 for pair in pairs):
+            raise TypeError("updates must be a mapping or a list of (variable, value) pairs")
+    else:
+        raise TypeError(
+            f"updates must be a mapping or a list of (variable, value) pairs, got "
+            f"{type(updates).__name__}"
+        )
+    base = Updates(pairs)
+    if isinstance(updates, Updates):
+        base._state = updates._state
+    for variable in (*params, *([stop] if stop is not None else [])):
+        if variable in base:
+            raise KeyError(
+                f"{variable} is already a key of updates; a variable can have only "
+                "one update"
+            )
+    return base

@@ -1,0 +1,247 @@
+"""NumPy callables as PyTensor Ops, with evaluation counters.
+
+``f`` becomes a scalar Op of the parameters, and ``df`` (or the gradient part
+of ``f`` when ``df=True``, or finite differences of ``f``) an Op giving one
+gradient per parameter; the cost Op's ``L_op`` uses the gradient Op, so
+``pytensor.grad`` works on the wrapped cost. A shared :class:`Tracker`
+counts evaluations and keeps the best point seen.
+"""
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.gradient import DisconnectedType, grad_not_implemented
+from pytensor.graph.basic import Apply
+from pytensor.graph.op import Op
+
+__all__ = ["Tracker", "callable_cost"]
+
+
+class Tracker:
+    """Evaluation counts and the best (lowest-cost) point evaluated."""
+
+    def __init__(self):
+        self.n_evals = 0
+        self.n_grad_evals = 0
+        self.best_value = np.inf
+        self.best_x = None
+        self.error = None
+        self._last = None
+
+    def record(self, arrays, value):
+        if value < self.best_value:
+            self.best_value = float(value)
+            self.best_x = [array.copy() for array in arrays]
+
+    def remember_error(self, error):
+        # PyTensor appends notes to exceptions raised inside a compiled
+        # function; keep the original ones so the interface can restore them.
+        self.error = (error, list(getattr(error, "__notes__", ())))
+
+    def restore_error(self, error):
+        """Give an exception raised by ``f``/``df`` back its original notes."""
+        if self.error is not None and self.error[0] is error:
+            notes = self.error[1]
+            if notes:
+                error.__notes__ = notes
+            elif hasattr(error, "__notes__"):
+                del error.__notes__
+        self.error = None
+
+    def state(self):
+        return (self.n_evals, self.n_grad_evals, self.best_value, self.best_x)
+
+    def load(self, state):
+        self.n_evals, self.n_grad_evals, self.best_value, self.best_x = state
+
+
+def _readonly(arrays):
+    views = []
+    for array in arrays:
+        view = array.view()
+        view.flags.writeable = False
+        views.append(view)
+    return views
+
+
+class _CallableOp(Op):
+    """Base: calls a Python function on the parameters' values."""
+
+    def __init__(self, structure, tracker):
+        self.structure = structure
+        self.tracker = tracker
+
+    def _call(self, function, arrays, name):
+        try:
+            return function(self.structure.pack(_readonly(arrays)))
+        except BaseException as error:
+            self.tracker.remember_error(error)
+            raise
+
+    def _value(self, value, name):
+        array = np.asarray(value)
+        if array.ndim != 0:
+            raise ValueError(f"{name} must return a scalar, got shape {array.shape}")
+        if array.dtype.kind not in "iufb":
+            raise TypeError(f"{name} must return a real number, got {value!r}")
+        return np.asarray(array, dtype=self.structure.cost_dtype)
+
+    def _evaluate(self, f, arrays):
+        """``f`` at ``arrays``, counted (memoised for the last point)."""
+        tracker = self.tracker
+        if tracker._last is not None and all(
+            np.array_equal(a, b) for a, b in zip(tracker._last[0], arrays, strict=True)
+        ):
+            return tracker._last[1]
+        value = self._value(self._call(f, arrays, "f"), "f")
+        tracker.n_evals += 1
+        tracker._last = ([array.copy() for array in arrays], value)
+        return value
+
+    def _inputs(self, inputs):
+        variables = [pt.as_tensor_variable(x) for x in inputs]
+        if len(variables) != len(self.structure.shapes):
+            raise ValueError("one input per parameter expected")
+        return variables
+
+
+class CostOp(_CallableOp):
+    """``f(x)`` as a scalar of the parameters."""
+
+    def __init__(self, structure, tracker, f, gradient_op):
+        super().__init__(structure, tracker)
+        self.f = f
+        self.gradient_op = gradient_op
+
+    def make_node(self, *inputs):
+        inputs = self._inputs(inputs)
+        return Apply(self, inputs, [pt.scalar(dtype=self.structure.cost_dtype)])
+
+    def perform(self, node, inputs, outputs):
+        value = self._evaluate(self.f, inputs)
+        self.tracker.record(inputs, value)
+        outputs[0][0] = value
+
+    def L_op(self, inputs, outputs, output_grads):
+        if self.gradient_op is None:
+            return [
+                grad_not_implemented(self, i, x, "no df was given (df=None)")
+                for i, x in enumerate(inputs)
+            ]
+        gradients = self.gradient_op(*inputs)
+        if not isinstance(gradients, list | tuple):
+            gradients = [gradients]
+        return [
+            pt.cast(output_grads[0] * g, x.dtype)
+            for g, x in zip(gradients, inputs, strict=True)
+        ]
+
+
+class GradientOp(_CallableOp):
+    """``df(x)`` (or forward differences of ``f``): one output per parameter."""
+
+    def __init__(self, structure, tracker, df=None, f=None):
+        super().__init__(structure, tracker)
+        self.df = df
+        self.f = f
+
+    def make_node(self, *inputs):
+        inputs = self._inputs(inputs)
+        return Apply(self, inputs, [x.type() for x in inputs])
+
+    def perform(self, node, inputs, outputs):
+        if self.df is not None:
+            gradients = self.structure.unpack(self._call(self.df, inputs, "df"), "df")
+        else:
+            gradients = self._finite_differences(inputs)
+        self.tracker.n_grad_evals += 1
+        for output, gradient in zip(outputs, gradients, strict=True):
+            output[0] = gradient
+
+    def _finite_differences(self, inputs):
+        # Forward differences with SciPy's '2-point' step:
+        # h = sqrt(eps) * max(1, |x|), signed like x.
+        base = float(self._evaluate(self.f, inputs))
+        point = [np.array(x) for x in inputs]
+        gradients = []
+        for array in point:
+            gradient = np.empty_like(array)
+            flat, out = array.reshape(-1), gradient.reshape(-1)
+            relative = np.sqrt(np.finfo(array.dtype).eps)
+            for i in range(flat.size):
+                original = flat[i]
+                sign = 1.0 if original >= 0 else -1.0
+                h = relative * sign * max(1.0, abs(float(original)))
+                flat[i] = original + h
+                step = float(flat[i]) - float(original)
+                value = self._value(self._call(self.f, point, "f"), "f")
+                self.tracker.n_evals += 1
+                flat[i] = original
+                out[i] = (float(value) - base) / step
+            gradients.append(gradient)
+        return gradients
+
+
+class ValueGradientOp(_CallableOp):
+    """``f(x) -> (value, gradient)`` for ``df=True``: cost and gradients at once."""
+
+    def __init__(self, structure, tracker, f):
+        super().__init__(structure, tracker)
+        self.f = f
+
+    def make_node(self, *inputs):
+        inputs = self._inputs(inputs)
+        cost = pt.scalar(dtype=self.structure.cost_dtype)
+        return Apply(self, inputs, [cost, *(x.type() for x in inputs)])
+
+    def perform(self, node, inputs, outputs):
+        result = self._call(self.f, inputs, "f")
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            raise ValueError(
+                "f must return a (value, gradient) pair when df=True, got "
+                f"{type(result).__name__}"
+            )
+        value = self._value(result[0], "f")
+        gradients = self.structure.unpack(result[1], "f (gradient part, df=True)")
+        self.tracker.n_evals += 1
+        self.tracker.n_grad_evals += 1
+        self.tracker.record(inputs, value)
+        outputs[0][0] = value
+        for output, gradient in zip(outputs[1:], gradients, strict=True):
+            output[0] = gradient
+
+    def L_op(self, inputs, outputs, output_grads):
+        if not all(isinstance(g.type, DisconnectedType) for g in output_grads[1:]):
+            return [
+                grad_not_implemented(self, i, x, "second derivatives of f")
+                for i, x in enumerate(inputs)
+            ]
+        return [
+            pt.cast(output_grads[0] * g, x.dtype)
+            for g, x in zip(outputs[1:], inputs, strict=True)
+        ]
+
+    def connection_pattern(self, node):
+        return [[True] * len(node.outputs) for _ in node.inputs]
+
+
+def callable_cost(structure, tracker, params, f, df):
+    """The cost and gradient expressions of ``f``/``df`` at ``params``.
+
+    ``df`` is a callable, ``True`` (``f`` returns both), ``"2-point"`` or
+    ``None`` (no gradients: returns ``None`` for them).
+    """
+    if df is True:
+        outputs = ValueGradientOp(structure, tracker, f)(*params)
+        return outputs[0], list(outputs[1:])
+    if df is None:
+        return CostOp(structure, tracker, f, None)(*params), None
+    gradient_op = (
+        GradientOp(structure, tracker, f=f)
+        if df == "2-point"
+        else GradientOp(structure, tracker, df=df)
+    )
+    cost = CostOp(structure, tracker, f, gradient_op)(*params)
+    gradients = gradient_op(*params)
+    if not isinstance(gradients, list | tuple):
+        gradients = [gradients]
+    return cost, list(gradients)
