@@ -136,14 +136,18 @@ class Problem:
     # ---- state -----------------------------------------------------------
     def name(self, slot, label=None) -> str:
         """The state name ``"{algo}.{slot}[{label}]"`` (API.md §1 rule 5)."""
-        return f"{self.algo}.{slot}" if label is None else f"{self.algo}.{slot}[{label}]"
+        return (
+            f"{self.algo}.{slot}" if label is None else f"{self.algo}.{slot}[{label}]"
+        )
 
     def slot(self, slot, init=0.0) -> tuple:
         """One state variable per parameter, shaped and typed like it."""
         inits = init if isinstance(init, list | tuple) else [init] * len(self.params)
         variables = []
         for param, label, value in zip(self.params, self.labels, inits, strict=True):
-            variable, initial = new_slot(param, self.name(slot, label), self.algo, value)
+            variable, initial = new_slot(
+                param, self.name(slot, label), self.algo, value
+            )
             self._state.append((variable, initial))
             variables.append(variable)
         self.slots[slot] = tuple(variables)
@@ -348,9 +352,7 @@ def _check_cost(cost, algo):
             f"cost must be a scalar symbolic expression, got {type(cost).__name__}"
         )
     if getattr(cost.type, "ndim", None) != 0:
-        raise ValueError(
-            f"cost must be a scalar expression, got {cost.type} ({algo})"
-        )
+        raise ValueError(f"cost must be a scalar expression, got {cost.type} ({algo})")
     return cost
 
 
@@ -419,7 +421,9 @@ def _check_updates(updates, params, stop):
     elif isinstance(updates, list | tuple):
         pairs = list(updates)
         if not all(isinstance(pair, tuple | list) and len(pair) == 2 for pair in pairs):
-            raise TypeError("updates must be a mapping or a list of (variable, value) pairs")
+            raise TypeError(
+                "updates must be a mapping or a list of (variable, value) pairs"
+            )
     else:
         raise TypeError(
             f"updates must be a mapping or a list of (variable, value) pairs, got "

@@ -63,7 +63,7 @@ def sgd(
 
         d_t &= g_t + \lambda \theta_t \\
         b_t &= \mu b_{t-1} + (1 - \delta) d_t, \quad b_0 = d_0 \\
-        u_t &= d_t + \mu b_t \ \text{(Nesterov)}, \quad u_t = b_t \ \text{(otherwise)} \\
+        u_t &= d_t + \mu b_t \text{ (Nesterov)}, \quad u_t = b_t \text{ (otherwise)} \\
         \theta_{t+1} &= \theta_t - \frac{\eta}{1 + \kappa t}\, s \odot u_t
 
     This is ``torch.optim.SGD`` (the first buffer is the gradient itself,
@@ -97,8 +97,9 @@ def sgd(
     if not isinstance(nesterov, bool):
         raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
     momentum_number, dampening_number = concrete(momentum), concrete(dampening)
-    if nesterov and not (
-        momentum_number is not None and momentum_number > 0 and dampening_number == 0
+    if nesterov and (
+        (momentum_number is not None and momentum_number <= 0)
+        or (dampening_number is not None and dampening_number != 0)
     ):
         raise ValueError(
             "nesterov=True requires a momentum > 0 and dampening == 0, got "
@@ -117,9 +118,10 @@ def sgd(
             decay = problem.resolve("step_size_decay", step_size_decay, dtype, low=0)
             step = step / (1 + pt.cast(problem.counter, dtype) * decay)
         if not is_zero(weight_decay):
-            gradient = gradient + problem.resolve(
-                "weight_decay", weight_decay, dtype, low=0
-            ) * param
+            gradient = (
+                gradient
+                + problem.resolve("weight_decay", weight_decay, dtype, low=0) * param
+            )
         direction = gradient
         if buffers is not None:
             mu = problem.resolve("momentum", momentum, dtype, low=0)

@@ -151,8 +151,12 @@ def cosine(initial, t_max, final=0.0):
     t_max_ = _scalar(t_max, "t_max", low=0, low_open=True)
     final_ = _scalar(final, "final", low=0)
     return Schedule(
-        lambda t: final_
-        + (initial_ - final_) * (1 + pt.cos(np.pi * pt.minimum(t, t_max_) / t_max_)) / 2,
+        lambda t: (
+            final_
+            + (initial_ - final_)
+            * (1 + pt.cos(np.pi * pt.minimum(t, t_max_) / t_max_))
+            / 2
+        ),
         f"cosine({initial!r}, {t_max!r}, final={final!r})",
     )
 
@@ -186,9 +190,11 @@ def noam(d_model, warmup, scale=1.0):
     warmup_ = _scalar(warmup, "warmup", low=0, low_open=True)
     scale_ = _scalar(scale, "scale", low=0)
     return Schedule(
-        lambda t: scale_
-        * d_model_**-0.5
-        * pt.minimum((t + 1) ** -0.5, (t + 1) * warmup_**-1.5),
+        lambda t: (
+            scale_
+            * d_model_**-0.5
+            * pt.minimum((t + 1) ** -0.5, (t + 1) * warmup_**-1.5)
+        ),
         f"noam({d_model!r}, {warmup!r}, scale={scale!r})",
     )
 
