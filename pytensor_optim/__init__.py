@@ -9,15 +9,39 @@ the same rules on NumPy callables.
 from . import schedules
 from ._protocol import Updates
 from ._stopping import Status
-from .first_order import sgd
+from .first_order import (
+    adadelta,
+    adagrad,
+    adam,
+    adamax,
+    adamw,
+    asgd,
+    nadam,
+    nag,
+    radam,
+    rmsprop,
+    rprop,
+    sgd,
+)
 from .interface import minimize, minimize_iterator
 
 __all__ = [
     "ALGORITHMS",
     "Status",
     "Updates",
+    "adadelta",
+    "adagrad",
+    "adam",
+    "adamax",
+    "adamw",
+    "asgd",
     "minimize",
     "minimize_iterator",
+    "nadam",
+    "nag",
+    "radam",
+    "rmsprop",
+    "rprop",
     "schedules",
     "sgd",
 ]
@@ -25,4 +49,10 @@ __all__ = [
 __version__ = "0.1.0"
 
 #: The rules by name, as accepted by ``minimize(..., opt_algo="sgd")``.
-ALGORITHMS = {"sgd": sgd}
+ALGORITHMS = {
+    rule.__name__: rule
+    for rule in (
+        adadelta, adagrad, adam, adamax, adamw, asgd, nadam, nag, radam, rmsprop,
+        rprop, sgd,
+    )
+}  # fmt: skip

@@ -72,8 +72,8 @@ class Updates(dict):
         for variable, _ in self._state:
             if variable.name in snapshot:
                 raise ValueError(
-                    f"two state variables are named {variable.name!r}; name the "
-                    "parameters of different rules differently"
+                    f"two state variables are named {variable.name!r}; give the "
+                    "parameters distinct names"
                 )
             snapshot[variable.name] = np.array(variable.get_value(borrow=True))
         return snapshot
@@ -110,6 +110,28 @@ class Updates(dict):
             variable.set_value(np.array(np.broadcast_to(initial, shape)))
 
 
+class Hyperparameters:
+    """Resolved hyperparameters: float64 scalars, and casts to a dtype."""
+
+    def __init__(self, values):
+        self._values = values
+        self._casts = {}
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["_values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def cast(self, dtype):
+        """All hyperparameters as scalars of ``dtype`` (cached per dtype)."""
+        if dtype not in self._casts:
+            self._casts[dtype] = Hyperparameters(
+                {name: pt.cast(value, dtype) for name, value in self._values.items()}
+            )
+        return self._casts[dtype]
+
+
 class Problem:
     """The normalised protocol arguments of one rule call, and its new state.
 
@@ -131,14 +153,32 @@ class Problem:
         self._state = []
         self._counter = None
         self._status = None
+        self._unique_prefix = None
+        # Where the gradients were evaluated, when not at the parameters
+        # themselves (nag's look-ahead point); see _stopping_pairs.
+        self.evaluated = None
         self.stopping = self._check_stopping(stopping)
 
     # ---- state -----------------------------------------------------------
     def name(self, slot, label=None) -> str:
-        """The state name ``"{algo}.{slot}[{label}]"`` (API.md §1 rule 5)."""
-        return (
-            f"{self.algo}.{slot}" if label is None else f"{self.algo}.{slot}[{label}]"
-        )
+        """The state name ``"{algo}.{slot}[{label}]"`` (API.md §1 rule 5).
+
+        When the extended ``updates`` already hold state of a rule of the same
+        name, ``algo`` becomes ``algo#2`` (``#3``, ...), so a chain's
+        ``state_dict`` keys stay unique.
+        """
+        prefix = self._prefix()
+        return f"{prefix}.{slot}" if label is None else f"{prefix}.{slot}[{label}]"
+
+    def _prefix(self):
+        if self._unique_prefix is None:
+            taken = {variable.name.split(".")[0] for variable, _ in self.base._state}
+            prefix, number = self.algo, 1
+            while prefix in taken:
+                number += 1
+                prefix = f"{self.algo}#{number}"
+            self._unique_prefix = prefix
+        return self._unique_prefix
 
     def slot(self, slot, init=0.0) -> tuple:
         """One state variable per parameter, shaped and typed like it."""
@@ -173,6 +213,50 @@ class Problem:
         """``value`` as a scalar of ``dtype`` (see :func:`_validate.resolve`)."""
         return resolve(value, name, dtype, lambda: self.counter, **bounds)
 
+    def hyperparameters(self, **specs):
+        """Validate and resolve hyperparameters once: ``name=(value, bounds)``.
+
+        Returns a :class:`Hyperparameters`: its attributes are float64
+        scalars, for the scalar arithmetic of a rule (bias corrections and
+        the like, computed in double precision as PyTorch does), and
+        ``.cast(dtype)`` gives them all in a parameter's dtype for the
+        elementwise part.
+        """
+        return Hyperparameters(
+            {
+                name: self.resolve(name, value, "float64", **bounds)
+                for name, (value, bounds) in specs.items()
+            }
+        )
+
+    @property
+    def step_number(self):
+        """The number of the current step, from 1 (``counter + 1``), as float64."""
+        return pt.cast(self.counter + 1, "float64")
+
+    def map(self, update, *slots, **per_parameter):
+        """Apply ``update`` to every parameter; collect its new values.
+
+        ``update(param, gradient, *slot_variables, **entries)`` returns the new
+        parameter and the new value of each of its slot variables (same order);
+        ``entries`` are the parameter's items of the ``per_parameter``
+        sequences (``None`` sequences give ``None``). Returns
+        ``(new_params, state_updates)`` for :meth:`finish`.
+        """
+        new_params, state_updates = [], []
+        for index, (param, gradient) in enumerate(
+            zip(self.params, self.gradients, strict=True)
+        ):
+            variables = [slot[index] for slot in slots]
+            entries = {
+                key: None if values is None else values[index]
+                for key, values in per_parameter.items()
+            }
+            new_param, new_values = update(param, gradient, *variables, **entries)
+            new_params.append(new_param)
+            state_updates += zip(variables, new_values, strict=True)
+        return new_params, state_updates
+
     # ---- the result ------------------------------------------------------
     def finish(self, new_params, state_updates=(), *, evals=1, reasons=()):
         """Assemble the ``Updates`` of one iteration.
@@ -200,7 +284,7 @@ class Problem:
             slots=self.slots,
             counter=self._counter,
             status=self._status,
-            state=getattr(self.base, "_state", ()) + tuple(self._state),
+            state=self.base._state + tuple(self._state),
         )
         for variable, expression in pairs:
             result[variable] = variable.type.filter_variable(expression)
@@ -291,6 +375,16 @@ class Problem:
             (variable, pt.switch(apply, expression, variable))
             for variable, expression in pairs + state_pairs
         ]
+        converged_before = [c for c, status in before if status.success]
+        if self.evaluated is not None and converged_before:
+            # Converged at the point the rule evaluated: move there.
+            converged = pt.and_(running, _any(converged_before))
+            frozen[: len(self.params)] = [
+                (param, pt.switch(converged, point, expression))
+                for (param, expression), point in zip(
+                    frozen, self.evaluated, strict=False
+                )
+            ]
         code = pt.constant(np.int8(Status.RUNNING))
         for condition, status in reversed(before + after):
             code = pt.switch(condition, np.int8(status), code)
@@ -430,8 +524,7 @@ def _check_updates(updates, params, stop):
             f"{type(updates).__name__}"
         )
     base = Updates(pairs)
-    if isinstance(updates, Updates):
-        base._state = updates._state
+    base._state = getattr(updates, "_state", ())
     for variable in (*params, *([stop] if stop is not None else [])):
         if variable in base:
             raise KeyError(

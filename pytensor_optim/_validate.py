@@ -6,7 +6,7 @@ import numpy as np
 import pytensor.tensor as pt
 from pytensor.graph.basic import Constant, Variable
 
-__all__ = ["concrete", "is_zero", "resolve"]
+__all__ = ["check_flag", "concrete", "initial_value", "is_zero", "resolve"]
 
 
 def concrete(value):
@@ -30,6 +30,30 @@ def is_zero(value) -> bool:
     """True when ``value`` is a plain number equal to zero (the feature is off)."""
     number = concrete(value)
     return number is not None and number == 0
+
+
+def initial_value(name, value, **bounds):
+    """A plain number that initialises state (checked like a hyperparameter).
+
+    Initial values are read when the rule is built, so they must be numbers:
+    a shared variable or an expression raises ``TypeError`` naming ``name``.
+    """
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
+    number = concrete(value)
+    if number is None:
+        raise TypeError(
+            f"{name} initialises state when the rule is built, so it must be a "
+            f"number, got {value!r}"
+        )
+    check_range(name, number, **bounds)
+    return number
+
+
+def check_flag(name, value):
+    """Raise TypeError naming ``name`` unless ``value`` is True or False."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def check_range(name, number, low=None, high=None, low_open=False, high_open=False):

@@ -18,8 +18,16 @@ class Rule:
     derivative_free: bool = False
     # kwargs overrides that must raise ValueError naming the key
     bad_hyperparameters: tuple = field(default_factory=tuple)
+    # hyperparameters that initialise state, so must be plain numbers
+    initial_values: tuple = ()
+    # evaluates the gradient away from the parameters (and converges there)
+    look_ahead: bool = False
     max_calls: int = 500
 
+
+# Adam-like rules oscillate at the scale of the step size around a minimum:
+# a decaying step lets them reach the tolerances of the conformance tests.
+DECAYING = po.schedules.exponential(0.1, 0.99)
 
 RULES = [
     Rule(
@@ -48,6 +56,83 @@ RULES = [
             "step_size_decay": 1e-3,
         },
         bad_hyperparameters=({"nesterov": True, "momentum": 0.0},),
+    ),
+    Rule(
+        "nag",
+        po.nag,
+        {"step_size": 0.2, "momentum": 0.5},
+        bad_hyperparameters=({"momentum": 0.0}, {"step_size": -1.0}),
+        look_ahead=True,
+    ),
+    Rule(
+        "asgd",
+        po.asgd,
+        {"step_size": 0.3, "t0": 10, "lambd": 0.0},
+        bad_hyperparameters=({"lambd": -1.0}, {"alpha": -0.5}),
+    ),
+    Rule(
+        "adagrad",
+        po.adagrad,
+        {"step_size": 1.0, "initial_accumulator": 0.1},
+        bad_hyperparameters=({"epsilon": -1.0}, {"initial_accumulator": -1.0}),
+        initial_values=("initial_accumulator",),
+    ),
+    Rule(
+        "adadelta",
+        po.adadelta,
+        {"step_size": 1.0, "epsilon": 1e-2, "rho": 0.5},
+        bad_hyperparameters=({"rho": 1.5}, {"epsilon": -1e-6}),
+        max_calls=2000,
+    ),
+    Rule(
+        "rmsprop-centered-momentum",
+        po.rmsprop,
+        {"step_size": 0.01, "centered": True, "momentum": 0.5},
+        bad_hyperparameters=({"alpha": -0.1}, {"momentum": -0.1}),
+        max_calls=2000,
+    ),
+    Rule(
+        "adam-amsgrad",
+        po.adam,
+        {"step_size": 0.05, "amsgrad": True, "beta2": 0.9},
+        bad_hyperparameters=({"beta1": 1.0}, {"beta2": -0.1}, {"epsilon": -1.0}),
+        max_calls=2000,
+    ),
+    Rule(
+        "adamw",
+        po.adamw,
+        {"step_size": DECAYING, "weight_decay": 0.0, "beta2": 0.9},
+        bad_hyperparameters=({"weight_decay": -0.1}, {"beta1": 1.5}),
+        max_calls=2000,
+    ),
+    Rule(
+        "adamax",
+        po.adamax,
+        {"step_size": DECAYING, "beta2": 0.9},
+        bad_hyperparameters=({"beta2": 1.0},),
+        max_calls=2000,
+    ),
+    Rule(
+        "nadam",
+        po.nadam,
+        {"step_size": DECAYING, "beta2": 0.9},
+        bad_hyperparameters=({"momentum_decay": -1.0},),
+        max_calls=2000,
+    ),
+    Rule(
+        "radam",
+        po.radam,
+        {"step_size": DECAYING, "beta2": 0.9},
+        bad_hyperparameters=({"beta1": -0.5},),
+        max_calls=2000,
+    ),
+    Rule(
+        "rprop",
+        po.rprop,
+        {"step_size": 0.1, "eta_plus": 1.1},
+        bad_hyperparameters=({"eta_plus": 0.9}, {"eta_minus": 1.0}),
+        initial_values=("step_size",),
+        max_calls=2000,
     ),
 ]
 

@@ -189,11 +189,9 @@ class minimize_iterator:  # the seed's lower-case name
     @property
     def x(self):
         """The best point seen (the current iterate before any evaluation)."""
-        return self._structure.pack(
-            [array.copy() for array in self._tracker.best_x]
-            if self._tracker.best_x is not None
-            else self.x_last
-        )
+        if self._tracker.best_x is None:
+            return self.x_last
+        return self._structure.pack([array.copy() for array in self._tracker.best_x])
 
     @property
     def x_last(self):
@@ -270,7 +268,7 @@ def minimize(x0, f, df, opt_algo, **kwargs):
     Runs :class:`minimize_iterator` to its end (same arguments) and returns
     its ``x``: the best point seen, in the structure and dtypes of ``x0``.
     For the whole report use ``minimize_iterator(...).result()`` after
-    iterating, or :func:`scipy.optimize.minimize`-style ``scipy_minimize``.
+    iterating.
 
     Examples
     --------
