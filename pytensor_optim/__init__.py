@@ -24,6 +24,16 @@ from .first_order import (
     sgd,
 )
 from .interface import minimize, minimize_iterator
+from .transforms import (
+    apply_momentum,
+    apply_nesterov_momentum,
+    clip_by_global_norm,
+    clip_by_norm,
+    clip_by_value,
+    lookahead,
+    polyak_average,
+    skip_nonfinite,
+)
 
 __all__ = [
     "ALGORITHMS",
@@ -34,16 +44,24 @@ __all__ = [
     "adam",
     "adamax",
     "adamw",
+    "apply_momentum",
+    "apply_nesterov_momentum",
     "asgd",
+    "clip_by_global_norm",
+    "clip_by_norm",
+    "clip_by_value",
+    "lookahead",
     "minimize",
     "minimize_iterator",
     "nadam",
     "nag",
+    "polyak_average",
     "radam",
     "rmsprop",
     "rprop",
     "schedules",
     "sgd",
+    "skip_nonfinite",
 ]
 
 __version__ = "0.1.0"

@@ -19,7 +19,7 @@ from pytensor.tensor.variable import TensorVariable
 
 from ._state import new_scalar, new_slot, param_labels
 from ._stopping import BEFORE_STEP, Status
-from ._validate import resolve
+from ._validate import as_scalar, resolve
 
 __all__ = ["STOPPING_KEYWORDS", "Problem", "Updates"]
 
@@ -154,6 +154,8 @@ class Problem:
         self._counter = None
         self._status = None
         self._unique_prefix = None
+        # Updates of state owned by hyperparameters (stateful schedules).
+        self.extra_updates = []
         # Where the gradients were evaluated, when not at the parameters
         # themselves (nag's look-ahead point); see _stopping_pairs.
         self.evaluated = None
@@ -210,7 +212,16 @@ class Problem:
         return self._counter
 
     def resolve(self, name, value, dtype, **bounds):
-        """``value`` as a scalar of ``dtype`` (see :func:`_validate.resolve`)."""
+        """``value`` as a scalar of ``dtype`` (see :func:`_validate.resolve`).
+
+        A schedule with a ``build(problem, name)`` method (a stateful one such
+        as :func:`~pytensor_optim.schedules.king`) gets this problem, to read
+        the cost and to add its state and ``extra_updates``.
+        """
+        if hasattr(value, "build") and callable(value):
+            return as_scalar(
+                value.build(self, name), f"the schedule given as {name}", dtype
+            )
         return resolve(value, name, dtype, lambda: self.counter, **bounds)
 
     def hyperparameters(self, **specs):
@@ -273,7 +284,7 @@ class Problem:
             The rule's own stopping criteria, judged after its step.
         """
         pairs = list(zip(self.params, new_params, strict=True))
-        pairs += list(state_updates)
+        pairs += list(state_updates) + self.extra_updates
         if self._counter is not None:
             pairs.append((self._counter, self._counter + 1))
         if self.stop is not None:

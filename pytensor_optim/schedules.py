@@ -35,6 +35,7 @@ __all__ = [
     "cosine",
     "exponential",
     "inverse_time",
+    "king",
     "linear_warmup",
     "noam",
     "piecewise",
@@ -233,3 +234,81 @@ def piecewise(boundaries, values):
         return result
 
     return Schedule(evaluate, f"piecewise({boundaries!r}, {values!r})")
+
+
+class _King:
+    """The state machine behind :func:`king` (built once per rule)."""
+
+    def __init__(self, initial, patience, decay, rtol, description):
+        self.initial, self.patience, self.decay, self.rtol = (
+            initial,
+            patience,
+            decay,
+            rtol,
+        )
+        self._description = description
+
+    def __call__(self, t):
+        raise TypeError(
+            "the king schedule needs the cost: pass it as a rule's step_size "
+            "together with cost="
+        )
+
+    def __repr__(self):
+        return self._description
+
+    def build(self, problem, name):
+        cost = problem.cost
+        if cost is None:
+            raise ValueError(f"the king schedule given as {name} needs cost")
+        cost = pt.cast(cost, "float64")
+        best = problem.scalar("king_best", np.inf, "float64")
+        wait = problem.scalar("king_wait", 0, "int64")
+        factor = problem.scalar("king_factor", 1.0, "float64")
+        # the first cost always counts as progress (inf - r*inf is nan)
+        improved = pt.or_(pt.isinf(best), pt.lt(cost, best - self.rtol * pt.abs(best)))
+        waited = pt.switch(improved, 0, wait + 1)
+        plateau = pt.ge(waited, self.patience)
+        new_factor = pt.switch(plateau, factor * self.decay, factor)
+        problem.extra_updates += [
+            (best, pt.switch(improved, cost, best)),
+            (wait, pt.switch(plateau, 0, waited)),
+            (factor, new_factor),
+        ]
+        return self.initial * new_factor
+
+
+def king(initial, patience, decay, rtol=1e-4):
+    r"""Plateau schedule: multiply by ``decay`` after ``patience`` calls without
+    progress (after numpy-ml's ``KingScheduler`` and PyTorch's
+    ``ReduceLROnPlateau``).
+
+    It watches the rule's cost, so it needs ``cost=``: at each call the cost
+    :math:`f` counts as progress when :math:`f < f^* - r |f^*|` (``r = rtol``;
+    :math:`f^*` the best cost so far). The absolute value keeps the test right
+    for negative costs, where PyTorch's ``best * (1 - threshold)`` is not. After
+    ``patience`` calls in a row without progress the factor is multiplied by
+    ``decay`` (the step of that call already uses it) and the count restarts:
+
+    .. math:: \eta_t = \eta_0\, \gamma^{k_t}
+
+    with :math:`k_t` the number of plateaus so far. The state
+    (``{algo}.king_best``, ``king_wait``, ``king_factor``) is part of the
+    rule's ``state_dict``. Build one schedule per rule.
+    """
+    initial_ = _scalar(initial, "initial", low=0)
+    decay_ = _scalar(decay, "decay", low=0, high=1)
+    rtol_ = _scalar(rtol, "rtol", low=0)
+    if (
+        not isinstance(patience, numbers.Integral)
+        or isinstance(patience, bool)
+        or patience < 1
+    ):
+        raise ValueError(f"patience must be a positive integer, got {patience!r}")
+    return _King(
+        initial_,
+        patience,
+        decay_,
+        rtol_,
+        f"king({initial!r}, {patience!r}, {decay!r}, rtol={rtol!r})",
+    )

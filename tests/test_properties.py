@@ -1,0 +1,69 @@
+"""Property tests: random shapes, dtypes and hyperparameters for every rule."""
+
+import numbers
+
+import numpy as np
+import pytensor
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .conftest import compile_step
+from .registry import IDS, RULES
+
+shapes = st.lists(
+    st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple),
+    min_size=1,
+    max_size=3,
+)
+
+
+def scaled(kwargs, factor):
+    """Numeric hyperparameters times ``factor``; booleans and schedules kept."""
+    return {
+        key: value * factor
+        if isinstance(value, numbers.Real) and not isinstance(value, bool)
+        else value
+        for key, value in kwargs.items()
+    }
+
+
+@pytest.mark.parametrize("rule", RULES, ids=IDS)
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    shapes=shapes,
+    dtype=st.sampled_from(["float32", "float64"]),
+    factor=st.sampled_from([-1.0, 0.5, 1.0, 2.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_random_problems_keep_types_or_raise_documented_errors(
+    rule, shapes, dtype, factor, seed
+):
+    rng = np.random.default_rng(seed)
+    params = [
+        pytensor.shared(rng.normal(size=shape).astype(dtype), name=f"p{i}")
+        for i, shape in enumerate(shapes)
+    ]
+    cost = sum(((p - 0.5) ** 2).sum() for p in params)
+    try:
+        updates = rule.function(
+            params, cost, stop=pytensor.shared(0), **scaled(rule.kwargs, factor)
+        )
+    except ValueError as error:
+        # the registry's values are valid; scaled ones may leave their range
+        # (negative, or a beta beyond 1): the error names the hyperparameter
+        assert factor != 1.0
+        assert any(key in str(error) for key in rule.kwargs), str(error)
+        return
+    step = compile_step(updates)
+    for _ in range(2):
+        step()
+    for param, shape in zip(params, shapes, strict=True):
+        value = param.get_value()
+        assert value.dtype == dtype and value.shape == shape
+    for variable in updates.state:
+        assert variable.get_value().dtype in (dtype, "float64", "int64", "int8")
