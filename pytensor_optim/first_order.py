@@ -24,7 +24,10 @@ __all__ = [
     "sgd",
 ]
 
+# Common ranges, as torch.optim validates them.
 NON_NEGATIVE = {"low": 0}
+UNIT = {"low": 0, "high": 1, "high_open": True}
+UNIT_CLOSED = {"low": 0, "high": 1}
 
 
 def cast(scalar, like):
@@ -35,6 +38,25 @@ def cast(scalar, like):
 def _decayed(h, gradient, param, weight_decay):
     """Coupled L2 weight decay: the gradient of ``cost + wd/2 |param|^2``."""
     return gradient if is_zero(weight_decay) else gradient + h.weight_decay * param
+
+
+def _ema(decay, average, value):
+    r"""One step of an exponential moving average, :math:`\beta a + (1 - \beta) v`."""
+    return decay * average + (1 - decay) * value
+
+
+def _adam_hyperparameters(
+    problem, step_size, beta1, beta2, epsilon, weight_decay, **more
+):
+    """The hyperparameters the Adam family shares, validated as torch.optim does."""
+    return problem.hyperparameters(
+        step_size=(step_size, NON_NEGATIVE),
+        beta1=(beta1, UNIT),
+        beta2=(beta2, UNIT),
+        epsilon=(epsilon, NON_NEGATIVE),
+        weight_decay=(weight_decay, NON_NEGATIVE),
+        **more,
+    )
 
 
 def _annealed(problem, step_size, decay):
@@ -211,11 +233,6 @@ def problem_shape(param):
     """The parameter's current shape when it is known at build time."""
     value = getattr(param, "get_value", None)
     return None if value is None else np.shape(value(borrow=True))
-
-
-# Common ranges, as torch.optim validates them.
-UNIT = {"low": 0, "high": 1, "high_open": True}
-UNIT_CLOSED = {"low": 0, "high": 1}
 
 
 @insert_docs
@@ -528,13 +545,13 @@ def adadelta(
     def update(param, gradient, square_avg, acc_delta):
         h = hyper.cast(param.dtype)
         gradient = _decayed(h, gradient, param, weight_decay)
-        new_square_avg = h.rho * square_avg + (1 - h.rho) * gradient * gradient
+        new_square_avg = _ema(h.rho, square_avg, gradient * gradient)
         delta = (
             pt.sqrt(acc_delta + h.epsilon)
             / pt.sqrt(new_square_avg + h.epsilon)
             * gradient
         )
-        new_acc_delta = h.rho * acc_delta + (1 - h.rho) * delta * delta
+        new_acc_delta = _ema(h.rho, acc_delta, delta * delta)
         return param - h.step_size * delta, [new_square_avg, new_acc_delta]
 
     slots = problem.slot("square_avg"), problem.slot("acc_delta")
@@ -618,11 +635,11 @@ def rmsprop(
     def update(param, gradient, square_avg, *rest):
         h = hyper.cast(param.dtype)
         gradient = _decayed(h, gradient, param, weight_decay)
-        new_state = [h.alpha * square_avg + (1 - h.alpha) * gradient * gradient]
+        new_state = [_ema(h.alpha, square_avg, gradient * gradient)]
         variance = new_state[0]
         if centered:
             grad_avg, *rest = rest
-            new_state.append(h.alpha * grad_avg + (1 - h.alpha) * gradient)
+            new_state.append(_ema(h.alpha, grad_avg, gradient))
             variance = variance - new_state[-1] * new_state[-1]
         step = gradient / (pt.sqrt(variance) + h.epsilon)
         if rest:
@@ -760,12 +777,8 @@ def _adam(
     problem = Problem(algo, params, cost, gradients, stop, updates, stopping)
     check_flag("decoupled_weight_decay", decoupled)
     check_flag("amsgrad", amsgrad)
-    hyper = problem.hyperparameters(
-        step_size=(step_size, NON_NEGATIVE),
-        beta1=(beta1, UNIT),
-        beta2=(beta2, UNIT),
-        epsilon=(epsilon, NON_NEGATIVE),
-        weight_decay=(weight_decay, NON_NEGATIVE),
+    hyper = _adam_hyperparameters(
+        problem, step_size, beta1, beta2, epsilon, weight_decay
     )
     s = problem.step_number
     corrected_step = hyper.step_size / (1 - hyper.beta1**s)
@@ -777,8 +790,8 @@ def _adam(
     def update(param, gradient, exp_avg, exp_avg_sq, *max_exp_avg_sq):
         h = hyper.cast(param.dtype)
         param, gradient = _weight_decay(h, param, gradient, weight_decay, decoupled)
-        new_exp_avg = h.beta1 * exp_avg + (1 - h.beta1) * gradient
-        new_exp_avg_sq = h.beta2 * exp_avg_sq + (1 - h.beta2) * gradient * gradient
+        new_exp_avg = _ema(h.beta1, exp_avg, gradient)
+        new_exp_avg_sq = _ema(h.beta2, exp_avg_sq, gradient * gradient)
         new_state = [new_exp_avg, new_exp_avg_sq]
         second = new_exp_avg_sq
         if amsgrad:
@@ -846,19 +859,15 @@ def adamax(
     as ``torch.optim.Adamax``. Slots: ``exp_avg``, ``exp_inf``.
     """
     problem = Problem("adamax", params, cost, gradients, stop, updates, stopping)
-    hyper = problem.hyperparameters(
-        step_size=(step_size, NON_NEGATIVE),
-        beta1=(beta1, UNIT),
-        beta2=(beta2, UNIT),
-        epsilon=(epsilon, NON_NEGATIVE),
-        weight_decay=(weight_decay, NON_NEGATIVE),
+    hyper = _adam_hyperparameters(
+        problem, step_size, beta1, beta2, epsilon, weight_decay
     )
     corrected_step = hyper.step_size / (1 - hyper.beta1**problem.step_number)
 
     def update(param, gradient, exp_avg, exp_inf):
         h = hyper.cast(param.dtype)
         gradient = _decayed(h, gradient, param, weight_decay)
-        new_exp_avg = h.beta1 * exp_avg + (1 - h.beta1) * gradient
+        new_exp_avg = _ema(h.beta1, exp_avg, gradient)
         new_exp_inf = pt.maximum(h.beta2 * exp_inf, pt.abs(gradient) + h.epsilon)
         step = cast(corrected_step, param) * new_exp_avg / new_exp_inf
         return param - step, [new_exp_avg, new_exp_inf]
@@ -930,14 +939,10 @@ def nadam(
     """
     problem = Problem("nadam", params, cost, gradients, stop, updates, stopping)
     check_flag("decoupled_weight_decay", decoupled_weight_decay)
-    hyper = problem.hyperparameters(
-        step_size=(step_size, NON_NEGATIVE),
-        beta1=(beta1, UNIT),
-        beta2=(beta2, UNIT),
-        epsilon=(epsilon, NON_NEGATIVE),
-        weight_decay=(weight_decay, NON_NEGATIVE),
+    hyper = _adam_hyperparameters(
+        problem, step_size, beta1, beta2, epsilon, weight_decay,
         momentum_decay=(momentum_decay, NON_NEGATIVE),
-    )
+    )  # fmt: skip
     s = problem.step_number
     mu = hyper.beta1 * (1 - 0.5 * 0.96 ** (s * hyper.momentum_decay))
     mu_next = hyper.beta1 * (1 - 0.5 * 0.96 ** ((s + 1) * hyper.momentum_decay))
@@ -952,8 +957,8 @@ def nadam(
         param, gradient = _weight_decay(
             h, param, gradient, weight_decay, decoupled_weight_decay
         )
-        new_exp_avg = h.beta1 * exp_avg + (1 - h.beta1) * gradient
-        new_exp_avg_sq = h.beta2 * exp_avg_sq + (1 - h.beta2) * gradient * gradient
+        new_exp_avg = _ema(h.beta1, exp_avg, gradient)
+        new_exp_avg_sq = _ema(h.beta2, exp_avg_sq, gradient * gradient)
         denominator = pt.sqrt(new_exp_avg_sq / cast(correction2, param)) + h.epsilon
         new_param = (
             param
@@ -1026,12 +1031,8 @@ def radam(
     """
     problem = Problem("radam", params, cost, gradients, stop, updates, stopping)
     check_flag("decoupled_weight_decay", decoupled_weight_decay)
-    hyper = problem.hyperparameters(
-        step_size=(step_size, NON_NEGATIVE),
-        beta1=(beta1, UNIT),
-        beta2=(beta2, UNIT),
-        epsilon=(epsilon, NON_NEGATIVE),
-        weight_decay=(weight_decay, NON_NEGATIVE),
+    hyper = _adam_hyperparameters(
+        problem, step_size, beta1, beta2, epsilon, weight_decay
     )
     s = problem.step_number
     correction1 = 1 - hyper.beta1**s
@@ -1054,8 +1055,8 @@ def radam(
         param, gradient = _weight_decay(
             h, param, gradient, weight_decay, decoupled_weight_decay
         )
-        new_exp_avg = h.beta1 * exp_avg + (1 - h.beta1) * gradient
-        new_exp_avg_sq = h.beta2 * exp_avg_sq + (1 - h.beta2) * gradient * gradient
+        new_exp_avg = _ema(h.beta1, exp_avg, gradient)
+        new_exp_avg_sq = _ema(h.beta2, exp_avg_sq, gradient * gradient)
         corrected = new_exp_avg / cast(correction1, param)
         adaptive = cast(adaptive_scale, param) / (pt.sqrt(new_exp_avg_sq) + h.epsilon)
         scale = pt.switch(rectified, adaptive, pt.ones_like(adaptive))
