@@ -23,7 +23,7 @@ from .first_order import (
     rprop,
     sgd,
 )
-from .interface import minimize, minimize_iterator
+from .interface import minimize, minimize_iterator, optimize
 from .transforms import (
     apply_momentum,
     apply_nesterov_momentum,
@@ -55,6 +55,7 @@ __all__ = [
     "minimize_iterator",
     "nadam",
     "nag",
+    "optimize",
     "polyak_average",
     "radam",
     "rmsprop",

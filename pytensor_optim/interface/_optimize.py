@@ -1,0 +1,172 @@
+"""``optimize``: run a rule on shared variables in place, compiled once."""
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.graph.replace import graph_replace
+from pytensor.scan.utils import until
+from scipy.optimize import OptimizeResult
+
+from .._stopping import Status
+from ._numpy import _algorithm
+
+__all__ = ["optimize"]
+
+
+def optimize(
+    cost,
+    params,
+    opt_algo,
+    givens=None,
+    max_iter=1000,
+    steps_per_call=1,
+    callback=None,
+    progress=False,
+    mode=None,
+    **kwargs,
+):
+    """Minimise ``cost`` over the shared variables ``params`` in place.
+
+    The rule's updates are compiled once into a function that performs
+    ``steps_per_call`` iterations per call (a ``scan`` that exits as soon as
+    the rule sets ``stop``); the function is called until the rule stops.
+
+    Parameters
+    ----------
+    cost : scalar TensorVariable
+        The cost, a function of ``params`` (and of ``givens``).
+    params : list of shared variables
+        Updated in place; their values are the starting point.
+    opt_algo : callable or str
+        An update rule or its name in :data:`pytensor_optim.ALGORITHMS`.
+    givens : mapping, optional
+        Passed to :func:`pytensor.function` (e.g. the data).
+    max_iter : int or None, default 1000
+        Passed to the rule (its iteration counter stops the run).
+    steps_per_call : int, default 1
+        Iterations per compiled call. Small problems pay no Python overhead
+        per iteration with a large value; the run still stops at the exact
+        iteration the rule says.
+    callback : callable, optional
+        ``callback(result)`` after each call, with the
+        :class:`~scipy.optimize.OptimizeResult` so far; returning ``True`` or
+        raising ``StopIteration`` ends the run with ``Status.CALLBACK``.
+    progress : bool, default False
+        Show a ``tqdm`` bar of iterations with the last cost (needs ``tqdm``).
+    mode : str or Mode, optional
+        Compilation mode (default: PyTensor's).
+    **kwargs
+        Hyperparameters and stopping keywords for the rule.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        ``x`` (the parameters' final values, a list), ``fun`` (the last cost
+        evaluated), ``nit``, ``ncalls`` (compiled calls), ``status``,
+        ``message``, ``success``.
+
+    Examples
+    --------
+    >>> import numpy as np, pytensor
+    >>> from pytensor_optim import optimize
+    >>> w = pytensor.shared(np.array([3.0, -2.0]), name="w")
+    >>> result = optimize(((w - 1.0) ** 2).sum(), [w], "sgd", step_size=0.25,
+    ...                   gtol=1e-8, steps_per_call=50)
+    >>> result.message, w.get_value()
+    ('the largest gradient component is at most gtol', array([1., 1.]))
+    """
+    algo = _algorithm(opt_algo)
+    if not isinstance(steps_per_call, int | np.integer) or steps_per_call < 1:
+        raise ValueError(
+            f"steps_per_call must be a positive integer, got {steps_per_call!r}"
+        )
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    bar = _progress_bar(max_iter) if progress else None
+    stop = pytensor.shared(np.int64(0), name="stop")
+    updates = algo(params, cost, stop=stop, max_iter=max_iter, **kwargs)
+    if steps_per_call == 1:
+        output, compiled_updates = cost, updates
+    else:
+        output, compiled_updates = _scanned(cost, updates, stop, steps_per_call)
+    step = pytensor.function(
+        [], output, updates=compiled_updates, givens=givens, mode=mode
+    )
+
+    counter = updates.counter
+    status, calls, value = Status.RUNNING, 0, np.nan
+    try:
+        while status == Status.RUNNING:
+            value = float(step())
+            calls += 1
+            status = Status(int(updates.status.get_value()))
+            iterations = int(counter.get_value()) if counter is not None else calls
+            if bar is not None:
+                bar.update(iterations - bar.n)
+                bar.set_postfix(cost=f"{value:.6g}")
+            result = _result(params, value, iterations, calls, status)
+            if callback is not None and status == Status.RUNNING:
+                try:
+                    wants_stop = callback(result)
+                except StopIteration:
+                    wants_stop = True
+                if wants_stop is True:
+                    status = Status.CALLBACK
+    finally:
+        if bar is not None:
+            bar.close()
+    return _result(params, value, iterations, calls, status)
+
+
+def _scanned(cost, updates, stop, steps):
+    """``steps`` iterations in one ``scan`` that exits once ``stop`` is set.
+
+    Every updated shared variable becomes a recurrent state of the scan (its
+    update expression with the shared variables replaced by the states), so
+    the loop needs no shared-variable updates inside it.
+    """
+    keys = list(updates)
+    where_stop = keys.index(stop)
+
+    def one_step(*current):
+        replaced = graph_replace(
+            [updates[key] for key in keys] + [cost],
+            dict(zip(keys, current, strict=True)),
+            strict=False,
+        )
+        new_values = [
+            key.type.filter_variable(value, allow_convert=True)
+            for key, value in zip(keys, replaced[:-1], strict=True)
+        ]
+        return [*new_values, replaced[-1]], until(pt.neq(new_values[where_stop], 0))
+
+    outputs = pytensor.scan(
+        one_step,
+        outputs_info=[*keys, None],
+        n_steps=steps,
+        return_updates=False,
+    )
+    last = {key: states[-1] for key, states in zip(keys, outputs[:-1], strict=True)}
+    return outputs[-1][-1], last
+
+
+def _result(params, value, iterations, calls, status):
+    return OptimizeResult(
+        x=[p.get_value() for p in params],
+        fun=value,
+        nit=iterations,
+        ncalls=calls,
+        status=int(status),
+        message=status.message,
+        success=status.success,
+    )
+
+
+def _progress_bar(total):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "progress=True needs tqdm: pip install tqdm (or pytensor-optim[progress])"
+        ) from error
+    return tqdm(total=total, unit="it")
