@@ -102,11 +102,15 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     modes = args.modes.split(",")
-    print(f"torch {torch.__version__}, pytensor {pytensor.__version__}, "
-          f"threads {args.threads}")
-    header = f"| case | rule | torch (kernel) | " + " | ".join(
-        f"ours {m} | ours/torch {m} | compile {m}" for m in modes
-    ) + " |"
+    print(
+        f"torch {torch.__version__}, pytensor {pytensor.__version__}, "
+        f"threads {args.threads}"
+    )
+    header = (
+        "| case | rule | torch (kernel) | "
+        + " | ".join(f"ours {m} | ours/torch {m} | compile {m}" for m in modes)
+        + " |"
+    )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for case, sizes in CASES.items():
@@ -123,7 +127,8 @@ def main():
                 )
             print(
                 f"| {case} | {name} | {torch_time * 1e3:.3f} ms ({kernel}) | "
-                + " | ".join(cells) + " |"
+                + " | ".join(cells)
+                + " |"
             )
 
 

@@ -24,6 +24,7 @@ from .first_order import (
     sgd,
 )
 from .interface import minimize, minimize_iterator, optimize
+from .quasi_newton import lbfgs
 from .transforms import (
     apply_momentum,
     apply_nesterov_momentum,
@@ -50,6 +51,7 @@ __all__ = [
     "clip_by_global_norm",
     "clip_by_norm",
     "clip_by_value",
+    "lbfgs",
     "lookahead",
     "minimize",
     "minimize_iterator",
@@ -71,7 +73,7 @@ __version__ = "0.1.0"
 ALGORITHMS = {
     rule.__name__: rule
     for rule in (
-        adadelta, adagrad, adam, adamax, adamw, asgd, nadam, nag, radam, rmsprop,
-        rprop, sgd,
+        adadelta, adagrad, adam, adamax, adamw, asgd, lbfgs, nadam, nag, radam,
+        rmsprop, rprop, sgd,
     )
 }  # fmt: skip

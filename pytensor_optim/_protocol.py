@@ -182,22 +182,25 @@ class Problem:
             self._unique_prefix = prefix
         return self._unique_prefix
 
-    def slot(self, slot, init=0.0) -> tuple:
-        """One state variable per parameter, shaped and typed like it."""
+    def slot(self, slot, init=0.0, leading=()) -> tuple:
+        """One state variable per parameter, shaped and typed like it.
+
+        ``leading`` dimensions come first (e.g. a history of copies).
+        """
         inits = init if isinstance(init, list | tuple) else [init] * len(self.params)
         variables = []
         for param, label, value in zip(self.params, self.labels, inits, strict=True):
             variable, initial = new_slot(
-                param, self.name(slot, label), self.algo, value
+                param, self.name(slot, label), self.algo, value, leading
             )
             self._state.append((variable, initial))
             variables.append(variable)
         self.slots[slot] = tuple(variables)
         return self.slots[slot]
 
-    def scalar(self, slot, init, dtype):
-        """One scalar state variable."""
-        variable, initial = new_scalar(self.name(slot), init, dtype)
+    def scalar(self, slot, init, dtype, shape=()):
+        """One state variable of the rule as a whole (a scalar by default)."""
+        variable, initial = new_scalar(self.name(slot), init, dtype, shape)
         self._state.append((variable, initial))
         return variable
 

@@ -32,13 +32,15 @@ def param_shape(param, algo) -> tuple[int, ...]:
     )
 
 
-def new_slot(param, name, algo, init=0.0):
+def new_slot(param, name, algo, init=0.0, leading=()):
     """A shared variable shaped and typed like ``param``, filled with ``init``.
 
-    Returns the variable and its initial value (kept for ``Updates.reset``):
-    the fill value when ``init`` is a number, else a copy of ``init``.
+    ``leading`` dimensions go before the parameter's (a history of ``m``
+    copies has ``leading=(m,)``). Returns the variable and its initial value
+    (kept for ``Updates.reset``): the fill value when ``init`` is a number,
+    else a copy of ``init``.
     """
-    shape = param_shape(param, algo)
+    shape = tuple(leading) + param_shape(param, algo)
     if np.ndim(init) == 0:
         value = np.full(shape, init, dtype=param.dtype)
         initial = np.asarray(init, dtype=param.dtype)
@@ -49,14 +51,16 @@ def new_slot(param, name, algo, init=0.0):
                 f"initial value for {name} has shape {value.shape}, expected {shape}"
             )
         initial = value.copy()
-    variable = pytensor.shared(value, name=name, shape=_static(param, shape))
+    static = tuple(leading) + _static(param, shape[len(leading) :])
+    variable = pytensor.shared(value, name=name, shape=static)
     return variable, initial
 
 
-def new_scalar(name, init, dtype):
-    """A scalar shared variable and its initial value."""
+def new_scalar(name, init, dtype, shape=()):
+    """A shared variable not tied to a parameter (a scalar by default)."""
     initial = np.asarray(init, dtype=dtype)
-    return pytensor.shared(initial.copy(), name=name), initial
+    value = np.full(shape, initial, dtype=dtype)
+    return pytensor.shared(value, name=name), initial
 
 
 def _static(param, shape):

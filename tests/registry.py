@@ -127,6 +127,12 @@ RULES = [
         max_calls=2000,
     ),
     Rule(
+        "lbfgs",
+        po.lbfgs,
+        {"step_size": 0.5, "history": 3},
+        bad_hyperparameters=({"history": 0}, {"step_size": -1.0}),
+    ),
+    Rule(
         "rprop",
         po.rprop,
         {"step_size": 0.1, "eta_plus": 1.1},

@@ -1,0 +1,29 @@
+"""Arithmetic over lists of tensors (one entry per parameter)."""
+
+from functools import reduce
+
+import pytensor.tensor as pt
+
+__all__ = ["axpy", "dot", "max_abs", "sum_abs"]
+
+
+def dot(a, b, dtype="float64"):
+    """The inner product of two aligned tensor lists, as a ``dtype`` scalar."""
+    return reduce(
+        pt.add, (pt.cast(pt.sum(x * y), dtype) for x, y in zip(a, b, strict=True))
+    )
+
+
+def sum_abs(a, dtype="float64"):
+    """The l1 norm of a tensor list."""
+    return reduce(pt.add, (pt.cast(pt.sum(pt.abs(x)), dtype) for x in a))
+
+
+def max_abs(a, dtype="float64"):
+    """The infinity norm of a tensor list."""
+    return reduce(pt.maximum, (pt.cast(pt.max(pt.abs(x)), dtype) for x in a))
+
+
+def axpy(alpha, x, y):
+    """``alpha * x + y`` for aligned lists; the scalar is cast to each dtype."""
+    return [pt.cast(alpha, xi.dtype) * xi + yi for xi, yi in zip(x, y, strict=True)]
