@@ -7,6 +7,7 @@ from pytensor.graph.replace import graph_replace
 
 from ._docs import insert_docs
 from ._protocol import Problem
+from ._state import param_shape
 from ._validate import check_flag, concrete, initial_value, is_zero
 
 __all__ = [
@@ -204,35 +205,29 @@ def _per_parameter(problem, name, values):
         )
     result = []
     for index, (param, value) in enumerate(zip(problem.params, values, strict=True)):
+        where = f"{name}[{index}]"
         if isinstance(value, Variable):
             variable = value
         else:
             array = np.asarray(value)
             if array.dtype.kind not in "iuf":
-                raise TypeError(f"{name}[{index}] must be real, got {array.dtype}")
+                raise TypeError(f"{where} must be real, got {array.dtype}")
             if not np.all(np.isfinite(array)) or np.any(array < 0):
-                raise ValueError(f"{name}[{index}] must be finite and non-negative")
+                raise ValueError(f"{where} must be finite and non-negative")
+            expected = param_shape(param, problem.algo)
+            if array.shape != expected:
+                raise ValueError(
+                    f"{where} has shape {array.shape}, expected {expected} like "
+                    f"params[{index}]"
+                )
             variable = pt.constant(array.astype(param.dtype))
         if variable.ndim != param.ndim:
             raise ValueError(
-                f"{name}[{index}] has {variable.ndim} dimensions, expected "
-                f"{param.ndim} like params[{index}]"
+                f"{where} has {variable.ndim} dimensions, expected {param.ndim} like "
+                f"params[{index}]"
             )
-        if not isinstance(value, Variable):
-            expected = problem_shape(param)
-            if expected is not None and variable.data.shape != expected:
-                raise ValueError(
-                    f"{name}[{index}] has shape {variable.data.shape}, expected "
-                    f"{expected} like params[{index}]"
-                )
         result.append(pt.cast(variable, param.dtype))
     return result
-
-
-def problem_shape(param):
-    """The parameter's current shape when it is known at build time."""
-    value = getattr(param, "get_value", None)
-    return None if value is None else np.shape(value(borrow=True))
 
 
 @insert_docs
