@@ -37,13 +37,17 @@ Updates
 }
 
 
-def insert_docs(function):
+def insert_docs(function=None, *, parts=None):
     """Replace the ``{part}`` markers of ``function.__doc__`` by the shared parts.
 
-    The parts are indented to the marker's indentation.
+    The parts are indented to the marker's indentation. ``@insert_docs`` uses
+    the rules' parts; ``@insert_docs(parts={...})`` adds others (or overrides
+    them), for a module with its own calling convention.
     """
+    if function is None:
+        return lambda function: insert_docs(function, parts=parts)
     doc = function.__doc__
-    for marker, text in _PARTS.items():
+    for marker, text in {**_PARTS, **(parts or {})}.items():
         while marker in doc:
             start = doc.index(marker)
             indent = doc[doc.rfind("\n", 0, start) + 1 : start]

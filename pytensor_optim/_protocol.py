@@ -182,16 +182,17 @@ class Problem:
             self._unique_prefix = prefix
         return self._unique_prefix
 
-    def slot(self, slot, init=0.0, leading=()) -> tuple:
+    def slot(self, slot, init=0.0, leading=(), trailing=()) -> tuple:
         """One state variable per parameter, shaped and typed like it.
 
-        ``leading`` dimensions come first (e.g. a history of copies).
+        ``leading`` / ``trailing`` dimensions come before / after the
+        parameter's (e.g. a history of copies, a window of values).
         """
         inits = init if isinstance(init, list | tuple) else [init] * len(self.params)
         variables = []
         for param, label, value in zip(self.params, self.labels, inits, strict=True):
             variable, initial = new_slot(
-                param, self.name(slot, label), self.algo, value, leading
+                param, self.name(slot, label), self.algo, value, leading, trailing
             )
             self._state.append((variable, initial))
             variables.append(variable)

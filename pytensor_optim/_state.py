@@ -32,15 +32,16 @@ def param_shape(param, algo) -> tuple[int, ...]:
     )
 
 
-def new_slot(param, name, algo, init=0.0, leading=()):
+def new_slot(param, name, algo, init=0.0, leading=(), trailing=()):
     """A shared variable shaped and typed like ``param``, filled with ``init``.
 
-    ``leading`` dimensions go before the parameter's (a history of ``m``
-    copies has ``leading=(m,)``). Returns the variable and its initial value
-    (kept for ``Updates.reset``): the fill value when ``init`` is a number,
-    else a copy of ``init``.
+    ``leading`` and ``trailing`` dimensions go before and after the
+    parameter's (a history of ``m`` copies has ``leading=(m,)``). Returns the
+    variable and its initial value (kept for ``Updates.reset``): the fill
+    value when ``init`` is a number, else a copy of ``init``.
     """
-    shape = tuple(leading) + param_shape(param, algo)
+    own = param_shape(param, algo)
+    shape = tuple(leading) + own + tuple(trailing)
     if np.ndim(init) == 0:
         value = np.full(shape, init, dtype=param.dtype)
         initial = np.asarray(init, dtype=param.dtype)
@@ -51,7 +52,7 @@ def new_slot(param, name, algo, init=0.0, leading=()):
                 f"initial value for {name} has shape {value.shape}, expected {shape}"
             )
         initial = value.copy()
-    static = tuple(leading) + _static(param, shape[len(leading) :])
+    static = tuple(leading) + _static(param, own) + tuple(trailing)
     variable = pytensor.shared(value, name=name, shape=static)
     return variable, initial
 
