@@ -23,7 +23,14 @@ from .first_order import (
     rprop,
     sgd,
 )
-from .interface import minimize, minimize_iterator, optimize
+from .interface import (
+    ScipyOptimizer,
+    as_scipy_method,
+    minimize,
+    minimize_iterator,
+    optimize,
+    scipy_minimize,
+)
 from .quasi_newton import lbfgs
 from .transforms import (
     apply_momentum,
@@ -38,6 +45,7 @@ from .transforms import (
 
 __all__ = [
     "ALGORITHMS",
+    "ScipyOptimizer",
     "Status",
     "Updates",
     "adadelta",
@@ -47,6 +55,7 @@ __all__ = [
     "adamw",
     "apply_momentum",
     "apply_nesterov_momentum",
+    "as_scipy_method",
     "asgd",
     "clip_by_global_norm",
     "clip_by_norm",
@@ -63,6 +72,7 @@ __all__ = [
     "rmsprop",
     "rprop",
     "schedules",
+    "scipy_minimize",
     "sgd",
     "skip_nonfinite",
 ]

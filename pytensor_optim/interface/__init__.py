@@ -2,5 +2,13 @@
 
 from ._numpy import minimize, minimize_iterator
 from ._optimize import optimize
+from .scipy import ScipyOptimizer, as_scipy_method, scipy_minimize
 
-__all__ = ["minimize", "minimize_iterator", "optimize"]
+__all__ = [
+    "ScipyOptimizer",
+    "as_scipy_method",
+    "minimize",
+    "minimize_iterator",
+    "optimize",
+    "scipy_minimize",
+]
