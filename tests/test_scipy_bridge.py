@@ -204,9 +204,7 @@ def test_float32_graph_is_evaluated_in_float32():
     x = shared([1.0, 2.0], "x", dtype="float32")
     seen = []
     optimizer = ScipyOptimizer(((x - 0.1) ** 2).sum())
-    optimizer.minimize(
-        loss_callback=seen.append, fetches=[x]
-    )
+    optimizer.minimize(loss_callback=seen.append, fetches=[x])
     assert all(value.dtype == np.float32 for value in seen)
     assert x.get_value().dtype == np.float32
 
@@ -465,9 +463,7 @@ def test_givens_replace_data(monkeypatch):
     fetches = [data.sum()]
     for _ in range(2):
         weights.set_value(np.zeros(2))
-        optimizer.minimize(
-            loss_callback=fetched.append, fetches=fetches
-        )
+        optimizer.minimize(loss_callback=fetched.append, fetches=fetches)
         np.testing.assert_allclose(weights.get_value(), [4.0, -1.0], atol=1e-6)
     assert len(count) == 1
     assert all(total == 3.0 for total in fetched)
