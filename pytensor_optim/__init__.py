@@ -6,9 +6,10 @@ Every algorithm is a function ``rule(params, cost, gradients, stop, updates,
 the same rules on NumPy callables.
 """
 
-from . import schedules
+from . import line_search, schedules
 from ._protocol import Updates
 from ._stopping import Status
+from .descent import gradient_descent
 from .first_order import (
     adadelta,
     adagrad,
@@ -60,7 +61,9 @@ __all__ = [
     "clip_by_global_norm",
     "clip_by_norm",
     "clip_by_value",
+    "gradient_descent",
     "lbfgs",
+    "line_search",
     "lookahead",
     "minimize",
     "minimize_iterator",
@@ -83,7 +86,8 @@ __version__ = "0.1.0"
 ALGORITHMS = {
     rule.__name__: rule
     for rule in (
-        adadelta, adagrad, adam, adamax, adamw, asgd, lbfgs, nadam, nag, radam,
+        adadelta, adagrad, adam, adamax, adamw, asgd, gradient_descent, lbfgs,
+        nadam, nag, radam,
         rmsprop, rprop, sgd,
     )
 }  # fmt: skip

@@ -7,8 +7,10 @@ import pytensor.tensor as pt
 
 from ._docs import insert_docs
 from ._protocol import Problem
+from ._searched import current_point, line_search_step, searched
 from ._stopping import Status
 from ._vec import axpy, dot, sum_abs
+from .line_search import check_max_evals
 
 __all__ = ["lbfgs"]
 
@@ -31,10 +33,11 @@ def lbfgs(
     max_evals_per_iter=None,
     **stopping,
 ):
-    r"""Limited-memory BFGS (Nocedal 1980; Liu & Nocedal 1989), fixed steps.
+    r"""Limited-memory BFGS (Nocedal 1980; Liu & Nocedal 1989).
 
-    One call is one iteration of ``torch.optim.LBFGS`` without a line search
-    (one of its inner iterations): the same directions, steps and history.
+    One call is one iteration of ``torch.optim.LBFGS`` (one of its inner
+    iterations), with a fixed step or with its strong Wolfe line search: the
+    same directions, steps and history.
 
     Parameters
     ----------
@@ -42,13 +45,18 @@ def lbfgs(
     history : int, default 10
         :math:`m`, the number of curvature pairs kept.
     step_size : float, shared/symbolic scalar or schedule, default 1
-        :math:`\eta`: the step along the L-BFGS direction. The very first
-        step is :math:`\min(1, 1 / \|g\|_1)\, \eta`, as in PyTorch and Lua.
-    line_search : None
-        Only fixed steps (``None``) are available in this version; any other
-        value raises ``ValueError``.
-    max_evals_per_iter : None
-        Reserved for line searches; must be ``None``.
+        :math:`\eta`: the step along the L-BFGS direction, or the first
+        trial step of the line search. The very first step (trial) is
+        :math:`\min(1, 1 / \|g\|_1)\, \eta`, as in PyTorch and Lua.
+    line_search : str, callable or None, default None
+        ``None``: fixed steps. ``"strong_wolfe"`` (PyTorch's
+        ``line_search_fn="strong_wolfe"``), ``"backtracking"``,
+        ``"constant"``, a configured search such as ``strong_wolfe(c2=0.5)``,
+        or a callable; see :mod:`pytensor_optim.line_search`.
+    max_evals_per_iter : int, optional
+        The most evaluations of one line search; default: the search's own
+        ``max_evals`` (26 for ``strong_wolfe``). PyTorch's ``max_eval`` with
+        ``max_iter=1`` gives its search the same budget.
     {stopping_parameters}
 
     Returns
@@ -66,8 +74,20 @@ def lbfgs(
     .. math:: x_{k+1} = x_k + t_k d, \qquad
               t_0 = \min(1, 1/\|g_0\|_1)\,\eta, \quad t_k = \eta
 
-    If :math:`g^\top d \ge 0` (not a descent direction) the parameters do not
-    move and, with ``stop``, the run ends with ``Status.LINE_SEARCH_FAILED``.
+    With a line search, :math:`t_k` is the step it accepts, starting from
+    the step above. The search evaluates the cost and gradient at its trial
+    points and returns them at the accepted one; they are kept
+    (``lbfgs.cost``, ``slots["gradient"]``, ``lbfgs.known``) and the next call
+    starts from them, so only the first call evaluates at the parameters. A
+    call thus counts the evaluations of its search (plus one on the first
+    call) towards ``max_evals``: PyTorch's ``func_evals`` after :math:`k`
+    calls of ``step()`` is :math:`k - 1` more, as each of its steps
+    evaluates the closure at its start again. See :doc:`/line_search`.
+
+    If :math:`g^\top d \ge 0` (not a descent direction), or the search finds
+    no acceptable step, the parameters do not move and, with ``stop``, the
+    run ends with ``Status.LINE_SEARCH_FAILED`` (``Status.NON_FINITE`` if the
+    search met a NaN or infinite value).
     The history lives in ``slots["s"]`` and ``slots["y"]`` (shape
     ``(m, *param.shape)``, a ring buffer) with ``lbfgs.rho``,
     ``lbfgs.head``, ``lbfgs.stored`` and ``lbfgs.gamma``; the previous
@@ -82,13 +102,14 @@ def lbfgs(
        scale optimization. Math. Prog. 45.
     """
     problem = Problem("lbfgs", params, cost, gradients, stop, updates, stopping)
-    if line_search is not None:
-        raise ValueError(
-            f"line_search={line_search!r} is not available for lbfgs yet; use None "
-            "(fixed steps)"
-        )
+    search = searched(problem, line_search)
     if max_evals_per_iter is not None:
-        raise ValueError("max_evals_per_iter applies to line searches; use None")
+        if search is None:
+            raise ValueError(
+                f"max_evals_per_iter={max_evals_per_iter!r} applies to line "
+                "searches; it needs a line_search"
+            )
+        check_max_evals(max_evals_per_iter, "max_evals_per_iter")
     if (
         not isinstance(history, numbers.Integral)
         or isinstance(history, bool)
@@ -97,7 +118,12 @@ def lbfgs(
         raise ValueError(f"history must be a positive integer, got {history!r}")
     m = int(history)
     hyper = problem.hyperparameters(step_size=(step_size, {"low": 0}))
-    g = list(problem.gradients)
+    if search is None:
+        g = list(problem.gradients)
+    else:
+        # the cost and gradient at the parameters, kept from the last search
+        current = current_point(problem, search)
+        g = list(current.gradients)
 
     s_history = problem.slot("s", leading=(m,))
     y_history = problem.slot("y", leading=(m,))
@@ -150,11 +176,19 @@ def lbfgs(
         )
     direction = r
 
-    # 3. the step
+    # 3. the step (the first trial step of a line search)
     first = pt.eq(problem.counter, 0)
     step = pt.switch(first, pt.minimum(1.0, 1.0 / sum_abs(g)), 1.0) * hyper.step_size
-    descent = pt.lt(dot(g, direction), 0)
-    moved = axpy(pt.switch(descent, step, 0.0), direction, list(problem.params))
+    if search is None:
+        descent = pt.lt(dot(g, direction), 0)
+        moved = axpy(pt.switch(descent, step, 0.0), direction, list(problem.params))
+        evals, reasons = 1, [(pt.invert(descent), Status.LINE_SEARCH_FAILED)]
+        search_updates = []
+    else:
+        moved, search_updates, evals, reasons, result = line_search_step(
+            problem, search, current, direction, step, max_evals_per_iter
+        )
+        step = pt.cast(result.step, "float64")
 
     state_updates = [
         *zip(s_history, new_s_history, strict=True),
@@ -166,9 +200,6 @@ def lbfgs(
         (stored, new_stored),
         (gamma, new_gamma),
         (previous_step, step),
+        *search_updates,
     ]
-    return problem.finish(
-        moved,
-        state_updates,
-        reasons=[(pt.invert(descent), Status.LINE_SEARCH_FAILED)],
-    )
+    return problem.finish(moved, state_updates, evals=evals, reasons=reasons)

@@ -23,6 +23,8 @@ class Rule:
     # evaluates the gradient away from the parameters (and converges there)
     look_ahead: bool = False
     max_calls: int = 500
+    # evaluations per call vary (a line search), instead of one per call
+    evals_vary: bool = False
 
 
 # Adam-like rules oscillate at the scale of the step size around a minimum:
@@ -139,6 +141,39 @@ RULES = [
         bad_hyperparameters=({"eta_plus": 0.9}, {"eta_minus": 1.0}),
         initial_values=("step_size",),
         max_calls=2000,
+    ),
+    # The search loops are compiled like the tests' functions (scan's own
+    # default, the C VM with fast_run rewrites, compiles C code per shape).
+    Rule(
+        "lbfgs-strong-wolfe",
+        po.lbfgs,
+        {
+            "step_size": 0.5,
+            "history": 3,
+            "line_search": po.line_search.strong_wolfe(mode="FAST_COMPILE"),
+        },
+        needs_cost=True,
+        bad_hyperparameters=(
+            {"line_search": "nonsense"},
+            {"max_evals_per_iter": 0},
+            {"step_size": -1.0},
+        ),
+        evals_vary=True,
+    ),
+    Rule(
+        "gradient_descent",
+        po.gradient_descent,
+        {
+            "step_size": 0.5,
+            "line_search": po.line_search.backtracking(mode="FAST_COMPILE"),
+        },
+        needs_cost=True,
+        bad_hyperparameters=(
+            {"step_size": 0.0},
+            {"line_search": "nonsense"},
+            {"max_evals_per_iter": -2},
+        ),
+        evals_vary=True,
     ),
 ]
 

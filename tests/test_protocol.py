@@ -291,7 +291,13 @@ def test_max_evals(rule):
     params, cost = quadratic()
     result, _, history, _ = run_until_stop(rule, params, cost, max_evals=4)
     assert Status(int(result.status.get_value())) == Status.MAX_EVALS
-    assert len(history) == 5
+    if rule.evals_vary:
+        # a line search makes a varying number of evaluations per call
+        (evals,) = (v for v in result.state if v.name.endswith(".evals"))
+        assert evals.get_value() >= 4
+        assert len(history) <= 5
+    else:
+        assert len(history) == 5
 
 
 @rules
