@@ -6,13 +6,12 @@ import pathlib
 
 import numpy as np
 import pytensor
-import pytensor.tensor as pt
 import pytest
 
 import pytensor_optim as po
 
 from .conftest import compile_step
-from .reference.problems import PROBLEMS
+from .reference.problems import PROBLEMS, from_reference
 
 REFERENCE = np.load(
     pathlib.Path(__file__).parent / "reference/data/torch_first_order.npz"
@@ -55,17 +54,7 @@ def translate(options):
 
 
 def build(problem, config):
-    cost_function, _, start = PROBLEMS[problem]
-    data = {
-        key.split("/")[-1]: pt.constant(REFERENCE[key])
-        for key in REFERENCE.files
-        if key.startswith(f"{problem}/data/")
-    }
-    params = [
-        pytensor.shared(REFERENCE[f"{problem}/{config}/{name}"][0].copy(), name=name)
-        for name in start
-    ]
-    cost = cost_function(params, data)
+    params, cost = from_reference(REFERENCE, problem, f"{problem}/{config}")
     torch_name, options, factor = CONFIGS[config]
     rule = RULES[torch_name]
     updates = rule(

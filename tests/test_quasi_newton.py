@@ -11,7 +11,7 @@ import pytest
 import pytensor_optim as po
 
 from .conftest import compile_step
-from .reference.problems import PROBLEMS
+from .reference.problems import from_reference
 
 REFERENCE = np.load(pathlib.Path(__file__).parent / "reference/data/torch_lbfgs.npz")
 CONFIGS = json.loads(str(REFERENCE["configs"]))
@@ -19,17 +19,7 @@ CONFIGS = json.loads(str(REFERENCE["configs"]))
 
 def build(config):
     problem, lr, history = CONFIGS[config]
-    cost_function, _, start = PROBLEMS[problem]
-    data = {
-        key.split("/")[-1]: pt.constant(REFERENCE[key])
-        for key in REFERENCE.files
-        if key.startswith(f"{problem}/data/")
-    }
-    params = [
-        pytensor.shared(REFERENCE[f"{config}/{name}"][0].copy(), name=name)
-        for name in start
-    ]
-    cost = cost_function(params, data)
+    params, cost = from_reference(REFERENCE, problem, config)
     return params, cost, po.lbfgs(params, cost, step_size=lr, history=history)
 
 
@@ -116,17 +106,8 @@ PARITY_STEPS = {"rosenbrock-short-history": 14, "rosenbrock-budget-3": 20}
 
 def run_wolfe(config, mode):
     problem, lr, history, max_eval, steps = WOLFE_CONFIGS[config]
-    cost_function, _, start = PROBLEMS[problem]
-    data = {
-        key.split("/")[-1]: pt.constant(WOLFE[key])
-        for key in WOLFE.files
-        if key.startswith(f"{problem}/data/")
-    }
-    params = [
-        pytensor.shared(WOLFE[f"{config}/{name}"][0].copy(), name=name)
-        for name in start
-    ]
-    cost = cost_function(params, data)
+    params, cost = from_reference(WOLFE, problem, config)
+    start = [param.name for param in params]
     stop = pytensor.shared(0)
     updates = po.lbfgs(
         params,

@@ -12,7 +12,7 @@ from pytensor.graph.basic import equal_computations
 from pytensor_optim import schedules, sgd
 
 from .conftest import compile_step
-from .reference.problems import PROBLEMS
+from .reference.problems import PROBLEMS, from_reference
 
 REFERENCE = np.load(pathlib.Path(__file__).parent / "reference/data/torch_sgd.npz")
 CONFIGS = json.loads(str(REFERENCE["configs"]))
@@ -91,17 +91,7 @@ def test_shared_step_size_can_change_between_calls():
 
 # ---- parity with torch.optim.SGD --------------------------------------------
 def ours(problem, config):
-    cost_function, _, start = PROBLEMS[problem]
-    data = {
-        key.split("/")[-1]: REFERENCE[key]
-        for key in REFERENCE.files
-        if key.startswith(f"{problem}/data/")
-    }
-    params = [
-        pytensor.shared(REFERENCE[f"{problem}/{config}/{name}"][0].copy(), name=name)
-        for name in start
-    ]
-    cost = cost_function(params, {k: pt.constant(v) for k, v in data.items()})
+    params, cost = from_reference(REFERENCE, problem, f"{problem}/{config}")
     options, spec = CONFIGS[config]
     step_size = STEP_SIZES[problem]
     if spec is not None:

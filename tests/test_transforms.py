@@ -12,7 +12,7 @@ from pytensor.graph.traversal import ancestors
 import pytensor_optim as po
 
 from .conftest import compile_step
-from .reference.problems import PROBLEMS
+from .reference.problems import from_reference
 
 TORCH_SGD = np.load(pathlib.Path(__file__).parent / "reference/data/torch_sgd.npz")
 
@@ -102,13 +102,7 @@ def test_transforms_keep_float32():
 
 # ---- wrappers: against torch.optim.SGD and NumPy ---------------------------------
 def torch_problem(config):
-    cost_function, _, start = PROBLEMS["linreg"]
-    data = {k: pt.constant(TORCH_SGD[f"linreg/data/{k}"]) for k in ("X", "Y")}
-    params = [
-        pytensor.shared(TORCH_SGD[f"linreg/{config}/{name}"][0].copy(), name=name)
-        for name in start
-    ]
-    return params, cost_function(params, data)
+    return from_reference(TORCH_SGD, "linreg", f"linreg/{config}")
 
 
 @pytest.mark.parametrize(

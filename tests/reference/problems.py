@@ -35,3 +35,28 @@ PROBLEMS = {
     "linreg": (linreg_cost, *_linreg_data()),
     "rosenbrock": (rosenbrock_cost, {}, {"x": np.array([-1.2, 1.0])}),
 }
+
+
+def from_reference(reference, problem, trajectories):
+    """Shared parameters at a stored trajectory's start, and the cost on the data.
+
+    ``reference`` is a loaded ``.npz`` of a reference script: its
+    ``{problem}/data/{key}`` arrays are the problem's data and
+    ``{trajectories}/{param}`` rows the parameters after every step (row 0
+    the start). Imports PyTensor lazily: the scripts run without it.
+    """
+    import pytensor
+    import pytensor.tensor as pt
+
+    cost_function, _, start = PROBLEMS[problem]
+    prefix = f"{problem}/data/"
+    data = {
+        key.removeprefix(prefix): pt.constant(reference[key])
+        for key in reference.files
+        if key.startswith(prefix)
+    }
+    params = [
+        pytensor.shared(reference[f"{trajectories}/{name}"][0].copy(), name=name)
+        for name in start
+    ]
+    return params, cost_function(params, data)
