@@ -21,7 +21,7 @@ from ._state import new_scalar, new_slot, param_labels
 from ._stopping import BEFORE_STEP, Status
 from ._validate import as_scalar, resolve
 
-__all__ = ["STOPPING_KEYWORDS", "Problem", "Updates"]
+__all__ = ["STOPPING_KEYWORDS", "Problem", "Updates", "split_updates"]
 
 STOPPING_KEYWORDS = ("max_iter", "max_evals", "gtol", "ftol", "xtol")
 
@@ -108,6 +108,25 @@ class Updates(dict):
         for variable, initial in self._state:
             shape = np.shape(variable.get_value(borrow=True))
             variable.set_value(np.array(np.broadcast_to(initial, shape)))
+
+
+def split_updates(updates, params):
+    """The new values of ``params`` in ``updates``, and the other items.
+
+    For rules that wrap another rule's updates: the other items, with the
+    state chain of ``updates``, form the base the wrapper extends. Raises
+    ``KeyError`` naming a parameter that has no update.
+    """
+    pairs = list(updates.items()) if isinstance(updates, Mapping) else list(updates)
+    proposed = dict(pairs)
+    missing = [param for param in params if param not in proposed]
+    if missing:
+        raise KeyError(f"{missing[0]} has no update in updates")
+    base = Updates(
+        [(key, value) for key, value in pairs if not any(key is p for p in params)],
+        state=getattr(updates, "_state", ()),
+    )
+    return [proposed[param] for param in params], base
 
 
 class Hyperparameters:

@@ -16,7 +16,7 @@ import numpy as np
 import pytensor.tensor as pt
 
 from ._docs import insert_docs
-from ._protocol import Problem, Updates
+from ._protocol import Problem, Updates, split_updates
 from ._state import new_scalar
 from ._validate import check_range, concrete, initial_value
 
@@ -169,14 +169,7 @@ def _wrapped(name, updates, params):
     if params is None:
         params = getattr(updates, "params", None) or list(updates)
     params = [params] if not isinstance(params, list | tuple) else list(params)
-    missing = [p for p in params if p not in updates]
-    if missing:
-        raise KeyError(f"{missing[0]} is not a key of updates")
-    new_values = [updates[p] for p in params]
-    base = Updates(
-        [(k, v) for k, v in updates.items() if not any(k is p for p in params)]
-    )
-    base._state = getattr(updates, "_state", ())
+    new_values, base = split_updates(updates, params)
     problem = Problem(
         name,
         params,

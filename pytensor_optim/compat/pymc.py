@@ -46,7 +46,7 @@ import pytensor
 import pytensor.tensor as pt
 
 from .._docs import insert_docs
-from .._protocol import Problem, Updates
+from .._protocol import Problem, split_updates
 from .._validate import check_flag, concrete, resolve
 
 __all__ = [
@@ -161,18 +161,9 @@ def _apply(algo, step, updates, params, momentum):
     per parameter, shaped like it, in its dtype); the other items of
     ``updates``, and their state, are kept.
     """
-    items = list(updates.items()) if hasattr(updates, "items") else list(updates)
-    proposed = dict(items)
-    params = list(proposed) if params is None else list(params)
-    for param in params:
-        if param not in proposed:
-            raise KeyError(f"{param} has no update in updates to apply momentum to")
-    wrapped = set(params)
-    rest = Updates(
-        [(key, value) for key, value in items if key not in wrapped],
-        state=getattr(updates, "_state", ()),
-    )
-    proposals = [proposed[param] for param in params]
+    if params is None:
+        params = list(dict(updates.items() if hasattr(updates, "items") else updates))
+    proposals, rest = split_updates(updates, list(params))
     problem = Problem(algo, params, None, proposals, None, rest, {})
     hyper = _hyperparameters(problem, momentum=momentum)
 
