@@ -15,7 +15,8 @@ from pytensor.graph.replace import graph_replace
 
 from ._stopping import Status
 from ._vec import axpy
-from .line_search import Line, get_line_search, last_or, like, loop
+from .line_search import Line, get_line_search
+from .line_search._core import last_or, like, loop
 
 __all__ = ["CurrentPoint", "current_point", "line_search_step", "searched"]
 

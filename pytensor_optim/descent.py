@@ -5,7 +5,7 @@ import pytensor.tensor as pt
 from ._docs import insert_docs
 from ._protocol import Problem
 from ._searched import current_point, line_search_step, searched
-from .line_search import check_max_evals
+from .line_search._core import check_max_evals
 
 __all__ = ["gradient_descent"]
 

@@ -10,7 +10,7 @@ from ._protocol import Problem
 from ._searched import current_point, line_search_step, searched
 from ._stopping import Status
 from ._vec import axpy, dot, sum_abs
-from .line_search import check_max_evals
+from .line_search._core import check_max_evals
 
 __all__ = ["lbfgs"]
 
