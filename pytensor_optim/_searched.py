@@ -21,13 +21,16 @@ from .line_search._core import last_or, like, loop
 __all__ = ["CurrentPoint", "current_point", "line_search_step", "searched"]
 
 
-def searched(problem, line_search):
+def searched(problem, line_search, **defaults):
     """The rule's search from its ``line_search=`` argument (None stays None).
+
+    ``defaults`` are the rule's preferred options of a search given by name
+    (see :func:`~pytensor_optim.line_search.get_line_search`).
 
     Raises ``ValueError`` naming the rule when a search is asked for without
     a cost.
     """
-    search = get_line_search(line_search)
+    search = get_line_search(line_search, **defaults)
     if search is not None and problem.cost is None:
         raise ValueError(
             f"{problem.algo}() needs cost for line_search={line_search!r}; "

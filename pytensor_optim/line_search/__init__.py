@@ -16,6 +16,8 @@ search (``strong_wolfe(c2=0.1)``), or any callable ``search(line) ->
 LineSearchResult``.
 """
 
+import inspect
+
 from ._core import (
     Line,
     LineSearch,
@@ -45,7 +47,7 @@ _BY_NAME = {
 }
 
 
-def get_line_search(line_search, name="line_search"):
+def get_line_search(line_search, name="line_search", **defaults):
     """The search a rule's ``line_search=`` argument names.
 
     Parameters
@@ -57,6 +59,10 @@ def get_line_search(line_search, name="line_search"):
         LineSearchResult``. ``None`` is returned as is.
     name : str
         The argument's name, for error messages.
+    **defaults
+        Options a rule prefers for a search it is given by name, such as
+        ``c2=0.1`` for conjugate gradients; each applies to the named searches
+        that take it. A configured search or a callable is used as given.
 
     Raises
     ------
@@ -76,7 +82,9 @@ def get_line_search(line_search, name="line_search"):
                 f"{sorted(_BY_NAME)}, a configured search such as "
                 "strong_wolfe(c2=0.1), or a callable"
             )
-        return _BY_NAME[line_search]()
+        make = _BY_NAME[line_search]
+        accepted = inspect.signature(make).parameters
+        return make(**{key: v for key, v in defaults.items() if key in accepted})
     raise TypeError(
         f"{name} must be a name, a line search or a callable, got {line_search!r}"
     )
