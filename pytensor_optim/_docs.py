@@ -29,6 +29,27 @@ gtol, ftol : float, optional
     ``max|g| <= gtol``, or ``|f_prev - f| <= ftol * max(|f_prev|, |f|, 1)``.
 xtol : float, optional
     Stop after a step whose largest component is at most ``xtol``.""",
+    "{initial_step_parameters}": """\
+step0 : float or str, default "rasmussen"
+    The first trial step of the first search (mize's ``step0``): a positive
+    number, or a guess from the gradient :math:`g` and the slope
+    :math:`\\phi'(0) = g^\\top d`: ``"rasmussen"`` :math:`1/(1 - \\phi'(0))`,
+    ``"scipy"`` :math:`-\\|g\\|_2/\\phi'(0)`, ``"schmidt"`` :math:`1/\\|g\\|_1`,
+    ``"hz"`` :math:`0.01\\,\\|x\\|_\\infty/\\|g\\|_\\infty` (CG_DESCENT's guess;
+    :math:`0.01|f|/\\|g\\|_\\infty^2` when :math:`x = 0`, 1 when also
+    :math:`f = 0`).
+step_next_init : float or str, default "quadratic"
+    The first trial step of the later searches: a positive number, or
+    ``"quadratic"`` :math:`2 (f_k - f_{k-1}) / \\phi_k'(0)` (the minimiser of
+    the quadratic when the cost falls by as much as last time), or
+    ``"slope_ratio"`` :math:`\\alpha_{k-1} \\phi_{k-1}'(0) / \\phi_k'(0)`, at
+    least machine epsilon. A prediction that is not positive and finite (or
+    after a failed search) falls back to ``step0``. Unlike mize, a numeric
+    value is not used on the first iteration, where ``step0`` is.
+try_newton_step : bool
+    Replace a guess :math:`\\alpha` of ``step0`` or ``"quadratic"`` by
+    :math:`\\min(1, 1.01\\alpha)`: the unit (Newton) step when the guess is
+    close to or beyond it, for the quasi-Newton rules.""",
     "{returns}": """\
 Updates
     A dict ``{shared variable: new value}`` for ``pytensor.function``, with

@@ -527,3 +527,11 @@ def test_kept_point_is_reused_and_counted():
     updates.reset()
     step()
     assert int(evals.get_value()) == 2
+
+
+def test_a_rule_prefers_options_for_a_search_given_by_name():
+    assert get_line_search("strong_wolfe", c2=0.1).c2 == 0.1
+    # options the named search does not take are not passed to it
+    assert get_line_search("backtracking", c2=0.1).c1 == 1e-4
+    configured = strong_wolfe(c2=0.5)
+    assert get_line_search(configured, c2=0.1) is configured
