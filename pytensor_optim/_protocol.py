@@ -42,6 +42,9 @@ class Updates(dict):
         The iteration counter, when a feature needs one.
     status : shared int8 scalar or None
         The :class:`~pytensor_optim.Status` code, when ``stop`` was given.
+    evaluations : shared int64 scalar or None
+        The number of cost/gradient evaluations so far, when ``stop`` and
+        ``max_evals`` were given.
 
     Notes
     -----
@@ -52,13 +55,22 @@ class Updates(dict):
     """
 
     def __init__(
-        self, items=(), *, params=(), slots=None, counter=None, status=None, state=()
+        self,
+        items=(),
+        *,
+        params=(),
+        slots=None,
+        counter=None,
+        status=None,
+        evaluations=None,
+        state=(),
     ):
         super().__init__(items)
         self.params = tuple(params)
         self.slots = dict(slots or {})
         self.counter = counter
         self.status = status
+        self.evaluations = evaluations
         self._state = tuple(state)
 
     @property
@@ -172,6 +184,7 @@ class Problem:
         self._state = []
         self._counter = None
         self._status = None
+        self._evaluations = None
         self._unique_prefix = None
         # Updates of state owned by hyperparameters (stateful schedules).
         self.extra_updates = []
@@ -318,6 +331,7 @@ class Problem:
             slots=self.slots,
             counter=self._counter,
             status=self._status,
+            evaluations=self._evaluations,
             state=self.base._state + tuple(self._state),
         )
         for variable, expression in pairs:
@@ -396,7 +410,7 @@ class Problem:
             )
         counted = []
         if "max_evals" in stopping:
-            n_evals = self.scalar("evals", 0, "int64")
+            n_evals = self._evaluations = self.scalar("evals", 0, "int64")
             new_evals = n_evals + pt.cast(evals, "int64")
             after.append((pt.ge(new_evals, stopping["max_evals"]), Status.MAX_EVALS))
             counted.append((n_evals, pt.switch(running, new_evals, n_evals)))

@@ -98,3 +98,41 @@ def test_bad_arguments():
         po.optimize(cost, [w], po.sgd, step_size=0.1, callback=1)
     with pytest.raises(ValueError, match="not a known algorithm"):
         po.optimize(cost, [w], "nope")
+
+
+@pytest.mark.parametrize("steps_per_call", [1, 7])
+def test_reports_the_evaluations_the_numpy_interface_makes(steps_per_call):
+    """nfev: the rule's count, against the real calls of NumPy callables."""
+    curvatures = np.array([1.0, 3.0, 10.0])
+
+    def f(x):
+        return 0.5 * float(curvatures @ x**2)
+
+    def df(x):
+        return curvatures * x
+
+    options = {"line_search": "backtracking", "step_size": 0.5, "gtol": 1e-8}
+    iterator = po.minimize_iterator(np.ones(3), f, df, po.gradient_descent, **options)
+    for _ in iterator:
+        pass
+    reference = iterator.result()
+    w = pytensor.shared(np.ones(3), name="w")
+    result = po.optimize(
+        0.5 * (pt.constant(curvatures) * w**2).sum(),
+        [w],
+        po.gradient_descent,
+        max_evals=10**6,
+        steps_per_call=steps_per_call,
+        mode="FAST_COMPILE",
+        **options,
+    )
+    assert result.nit == reference.nit
+    assert result.nfev == reference.nfev > result.nit
+    np.testing.assert_allclose(w.get_value(), reference.x_last, rtol=1e-12)
+    assert result.status == reference.status == po.Status.CONVERGED_GTOL
+
+
+def test_nfev_only_when_the_rule_counts():
+    w, cost = problem()
+    result = po.optimize(cost, [w], po.sgd, step_size=0.25, max_iter=3)
+    assert "nfev" not in result

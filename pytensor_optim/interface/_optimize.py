@@ -63,7 +63,8 @@ def optimize(
     scipy.optimize.OptimizeResult
         ``x`` (the parameters' final values, a list), ``fun`` (the last cost
         evaluated), ``nit``, ``ncalls`` (compiled calls), ``status``,
-        ``message``, ``success``.
+        ``message``, ``success``; and ``nfev``, the cost/gradient evaluations,
+        when ``max_evals`` is given (the rule counts them then).
 
     Examples
     --------
@@ -104,7 +105,7 @@ def optimize(
             if bar is not None:
                 bar.update(iterations - bar.n)
                 bar.set_postfix(cost=f"{value:.6g}")
-            result = _result(params, value, iterations, calls, status)
+            result = _result(params, value, iterations, calls, status, updates)
             if callback is not None and status == Status.RUNNING:
                 try:
                     wants_stop = callback(result)
@@ -115,7 +116,7 @@ def optimize(
     finally:
         if bar is not None:
             bar.close()
-    return _result(params, value, iterations, calls, status)
+    return _result(params, value, iterations, calls, status, updates)
 
 
 def _scanned(cost, updates, stop, steps):
@@ -150,7 +151,10 @@ def _scanned(cost, updates, stop, steps):
     return outputs[-1][-1], last
 
 
-def _result(params, value, iterations, calls, status):
+def _result(params, value, iterations, calls, status, updates):
+    extra = {}
+    if updates.evaluations is not None:
+        extra["nfev"] = int(updates.evaluations.get_value())
     return OptimizeResult(
         x=[p.get_value() for p in params],
         fun=value,
@@ -159,6 +163,7 @@ def _result(params, value, iterations, calls, status):
         status=int(status),
         message=status.message,
         success=status.success,
+        **extra,
     )
 
 
