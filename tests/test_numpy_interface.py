@@ -291,3 +291,36 @@ def test_user_rule_works():
 
     x = minimize(np.array([8.0]), sphere, sphere_grad, halving)
     np.testing.assert_allclose(x, 0, atol=1e-5)
+
+
+@pytest.mark.parametrize("line_search", ["strong_wolfe", "backtracking"])
+def test_a_line_search_calls_f_once_per_evaluation_in_every_df_mode(line_search):
+    """The real calls of f/df are the rule's own evaluation count."""
+    from pytensor_optim import lbfgs
+
+    calls = {"f": 0, "df": 0, "both": 0}
+
+    def f(x):
+        calls["f"] += 1
+        return rosen(x)
+
+    def df(x):
+        calls["df"] += 1
+        return rosen_der(x)
+
+    def both(x):
+        calls["both"] += 1
+        return rosen(x), rosen_der(x)
+
+    x0 = np.array([-1.2, 1.0])
+    options = {"line_search": line_search, "max_evals": 10**6, "max_iter": 25}
+    separate = minimize_iterator(x0, f, df, lbfgs, **options)
+    pair = minimize_iterator(x0, both, True, lbfgs, **options)
+    for iterator in (separate, pair):
+        for _ in iterator:
+            pass
+    counted = int(pair.updates.evaluations.get_value())
+    assert counted > pair.n_iter
+    assert calls == {"f": counted, "df": counted, "both": counted}
+    assert separate.n_evals == pair.n_evals == counted
+    np.testing.assert_array_equal(separate.x_last, pair.x_last)

@@ -7,6 +7,8 @@ gradient per parameter; the cost Op's ``L_op`` uses the gradient Op, so
 counts evaluations and keeps the best point seen.
 """
 
+from collections import deque
+
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.gradient import DisconnectedType, grad_not_implemented
@@ -25,7 +27,19 @@ class Tracker:
         self.best_value = np.inf
         self.best_x = None
         self.error = None
-        self._last = None
+        # the results at the last few points: a compiled step may need the
+        # cost at a point a line search evaluated a few trials earlier
+        self._recent = {"f": deque(maxlen=8), "f and df": deque(maxlen=8)}
+
+    def recall(self, kind, arrays):
+        """The result of ``kind`` at ``arrays`` if it was among the last ones."""
+        for point, result in self._recent[kind]:
+            if all(np.array_equal(a, b) for a, b in zip(point, arrays, strict=True)):
+                return result
+        return None
+
+    def remember(self, kind, arrays, result):
+        self._recent[kind].append(([array.copy() for array in arrays], result))
 
     def record(self, arrays, value):
         if value < self.best_value:
@@ -86,15 +100,13 @@ class _CallableOp(Op):
         return np.asarray(array, dtype=self.structure.cost_dtype)
 
     def _evaluate(self, f, arrays):
-        """``f`` at ``arrays``, counted (memoised for the last point)."""
+        """``f`` at ``arrays``, counted (memoised for the last few points)."""
         tracker = self.tracker
-        if tracker._last is not None and all(
-            np.array_equal(a, b) for a, b in zip(tracker._last[0], arrays, strict=True)
-        ):
-            return tracker._last[1]
-        value = self._value(self._call(f, arrays, "f"), "f")
-        tracker.n_evals += 1
-        tracker._last = ([array.copy() for array in arrays], value)
+        value = tracker.recall("f", arrays)
+        if value is None:
+            value = self._value(self._call(f, arrays, "f"), "f")
+            tracker.n_evals += 1
+            tracker.remember("f", arrays, value)
         return value
 
     def _inputs(self, inputs):
@@ -194,17 +206,24 @@ class ValueGradientOp(_CallableOp):
         return Apply(self, inputs, [cost, *(x.type() for x in inputs)])
 
     def perform(self, node, inputs, outputs):
-        result = self._call(self.f, inputs, "f")
-        if not isinstance(result, tuple | list) or len(result) != 2:
-            raise ValueError(
-                "f must return a (value, gradient) pair when df=True, got "
-                f"{type(result).__name__}"
-            )
-        value = self._value(result[0], "f")
-        gradients = self.structure.unpack(result[1], "f (gradient part, df=True)")
-        self.tracker.n_evals += 1
-        self.tracker.n_grad_evals += 1
-        self.tracker.record(inputs, value)
+        known = self.tracker.recall("f and df", inputs)
+        if known is None:
+            result = self._call(self.f, inputs, "f")
+            if not isinstance(result, tuple | list) or len(result) != 2:
+                raise ValueError(
+                    "f must return a (value, gradient) pair when df=True, got "
+                    f"{type(result).__name__}"
+                )
+            value = self._value(result[0], "f")
+            gradients = self.structure.unpack(result[1], "f (gradient part, df=True)")
+            self.tracker.n_evals += 1
+            self.tracker.n_grad_evals += 1
+            self.tracker.record(inputs, value)
+            self.tracker.remember("f and df", inputs, (value, gradients))
+        else:
+            value, gradients = known
+            # the outputs may be modified in place by the graph
+            gradients = [gradient.copy() for gradient in gradients]
         outputs[0][0] = value
         for output, gradient in zip(outputs[1:], gradients, strict=True):
             output[0] = gradient
