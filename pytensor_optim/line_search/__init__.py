@@ -11,13 +11,15 @@ iteration of that loop evaluates the cost and gradients once, at
 the whole search and the number of evaluations is exact.
 
 Rules take a search through their ``line_search=`` argument: a name
-(``"strong_wolfe"``, ``"backtracking"``, ``"constant"``), a configured
-search (``strong_wolfe(c2=0.1)``), or any callable ``search(line) ->
-LineSearchResult``.
+(``"more_thuente"``, ``"strong_wolfe"``, ``"hager_zhang"``,
+``"rasmussen"``, ``"backtracking"``, ``"bold_driver"``, ``"constant"``), a
+configured search (``more_thuente(c2=0.1)``), or any callable
+``search(line) -> LineSearchResult``.
 """
 
 import inspect
 
+from ._bold_driver import bold_driver
 from ._core import (
     Line,
     LineSearch,
@@ -25,6 +27,9 @@ from ._core import (
     Point,
     run,
 )
+from ._hager_zhang import hager_zhang
+from ._more_thuente import more_thuente
+from ._rasmussen import rasmussen
 from ._simple import backtracking, constant
 from ._strong_wolfe import strong_wolfe
 
@@ -34,15 +39,23 @@ __all__ = [
     "LineSearchResult",
     "Point",
     "backtracking",
+    "bold_driver",
     "constant",
     "get_line_search",
+    "hager_zhang",
+    "more_thuente",
+    "rasmussen",
     "run",
     "strong_wolfe",
 ]
 
 _BY_NAME = {
+    "more_thuente": more_thuente,
     "strong_wolfe": strong_wolfe,
+    "hager_zhang": hager_zhang,
+    "rasmussen": rasmussen,
     "backtracking": backtracking,
+    "bold_driver": bold_driver,
     "constant": constant,
 }
 
@@ -53,8 +66,10 @@ def get_line_search(line_search, name="line_search", **defaults):
     Parameters
     ----------
     line_search : str, callable or None
-        A name (``"strong_wolfe"``, ``"backtracking"``, ``"constant"``, with
-        default options), a configured search such as
+        A name (``"more_thuente"``, ``"strong_wolfe"``,
+        ``"hager_zhang"``, ``"rasmussen"``, ``"backtracking"``,
+        ``"bold_driver"``, ``"constant"``) for a search with its default
+        options, a configured search such as
         ``strong_wolfe(c2=0.1)``, or any callable ``search(line) ->
         LineSearchResult``. ``None`` is returned as is.
     name : str

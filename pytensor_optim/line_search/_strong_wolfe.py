@@ -137,7 +137,9 @@ class _StrongWolfe(LineSearch):
         # The zoom goes on while not done, in budget, and the bracket times
         # max|d| is at least tolerance_change.
         width = pt.abs(new_b["step"] - new_a["step"])
-        too_short = pt.lt(width * line.direction_max_abs, self.tolerance_change)
+        too_short = pt.lt(
+            width * line.direction_max_abs, line.scalar(self.tolerance_change)
+        )
         zooming = pt.or_(pt.invert(bracketing), closed)
         keep_zooming = pt.and_(
             pt.and_(zooming, pt.invert(done)), pt.and_(in_budget, pt.invert(too_short))
