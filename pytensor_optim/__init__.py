@@ -9,6 +9,7 @@ the same rules on NumPy callables.
 from . import line_search, schedules
 from ._protocol import Updates
 from ._stopping import Status
+from .conjugate import cg, rasmussen_cg
 from .descent import gradient_descent
 from .first_order import (
     adadelta,
@@ -32,7 +33,7 @@ from .interface import (
     optimize,
     scipy_minimize,
 )
-from .quasi_newton import lbfgs
+from .quasi_newton import bfgs, lbfgs, sr1
 from .transforms import (
     apply_momentum,
     apply_nesterov_momentum,
@@ -58,6 +59,8 @@ __all__ = [
     "apply_nesterov_momentum",
     "as_scipy_method",
     "asgd",
+    "bfgs",
+    "cg",
     "clip_by_global_norm",
     "clip_by_norm",
     "clip_by_value",
@@ -72,12 +75,14 @@ __all__ = [
     "optimize",
     "polyak_average",
     "radam",
+    "rasmussen_cg",
     "rmsprop",
     "rprop",
     "schedules",
     "scipy_minimize",
     "sgd",
     "skip_nonfinite",
+    "sr1",
 ]
 
 __version__ = "0.1.0"
@@ -87,7 +92,8 @@ ALGORITHMS = {
     rule.__name__: rule
     for rule in (
         adadelta, adagrad, adam, adamax, adamw, asgd, gradient_descent, lbfgs,
-        nadam, nag, radam,
+        bfgs, cg, sr1,
+        nadam, nag, radam, rasmussen_cg,
         rmsprop, rprop, sgd,
     )
 }  # fmt: skip

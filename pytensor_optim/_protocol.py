@@ -247,6 +247,18 @@ class Problem:
             self._counter = self.scalar("counter", 0, "int64")
         return self._counter
 
+    @property
+    def evaluations(self):
+        """The evaluations counted so far: the int64 state ``"evals"``.
+
+        Created on first use, so a rule can read it before :meth:`finish` (to
+        cap the budget of its line search) and :meth:`finish` updates the same
+        variable.
+        """
+        if self._evaluations is None:
+            self._evaluations = self.scalar("evals", 0, "int64")
+        return self._evaluations
+
     def resolve(self, name, value, dtype, **bounds):
         """``value`` as a scalar of ``dtype`` (see :func:`_validate.resolve`).
 
@@ -410,7 +422,7 @@ class Problem:
             )
         counted = []
         if "max_evals" in stopping:
-            n_evals = self._evaluations = self.scalar("evals", 0, "int64")
+            n_evals = self.evaluations
             new_evals = n_evals + pt.cast(evals, "int64")
             after.append((pt.ge(new_evals, stopping["max_evals"]), Status.MAX_EVALS))
             counted.append((n_evals, pt.switch(running, new_evals, n_evals)))

@@ -6,13 +6,16 @@ import numpy as np
 import pytensor.tensor as pt
 
 from ._docs import insert_docs
+from ._initial_step import InitialStep
 from ._protocol import Problem
 from ._searched import current_point, line_search_step, searched
+from ._state import param_shape
 from ._stopping import Status
+from ._validate import check_flag
 from ._vec import axpy, dot, sum_abs
 from .line_search._core import check_max_evals
 
-__all__ = ["lbfgs"]
+__all__ = ["bfgs", "lbfgs", "sr1"]
 
 # PyTorch's (and Lua optim's) curvature test: a pair enters the history only
 # when y's > 1e-10 (absolute).
@@ -203,3 +206,409 @@ def lbfgs(
         *search_updates,
     ]
     return problem.finish(moved, state_updates, evals=evals, reasons=reasons)
+
+
+# ---- dense quasi-Newton: BFGS and SR1 ------------------------------------------
+# mize's relative tests: a BFGS pair is used when y's > 1e-8 |y| |s|, an SR1
+# update is skipped when |v'y| <= 1e-8 |v| |y| (Nocedal & Wright, eq. 6.26).
+_RELATIVE_TOLERANCE = 1e-8
+# mize's guard in denominators, R's .Machine$double.eps, in every dtype: it
+# only prevents a division by zero (float32's own epsilon would distort the
+# quotients of small gradients)
+_EPS = np.finfo(np.float64).eps
+
+
+def _constant(value, dtype):
+    return pt.constant(np.asarray(value, dtype=dtype))
+
+
+def _norm(vector):
+    return pt.sqrt(pt.dot(vector, vector))
+
+
+def _has_bfgs_curvature(s, y):
+    """mize's curvature test: :math:`y^\\top s > 10^{-8} \\|y\\| \\|s\\|`."""
+    ys = pt.dot(y, s)
+    scale = _constant(_RELATIVE_TOLERANCE, ys.dtype) * _norm(y) * _norm(s)
+    return pt.and_(pt.and_(pt.isfinite(ys), pt.isfinite(scale)), pt.gt(ys, scale))
+
+
+def _bfgs_update(inverse_hessian, s, y):
+    r"""The BFGS update of an inverse Hessian :math:`H` from one pair ``(s, y)``.
+
+    .. math:: H^+ = (I - \rho s y^\top) H (I - \rho y s^\top) + \rho s s^\top,
+              \qquad \rho = 1 / (y^\top s + \epsilon),
+
+    computed in :math:`O(n^2)` as :math:`H - \rho (H y s^\top + s y^\top H) +
+    (\rho^2 y^\top H y + \rho) s s^\top`. :math:`H` is returned unchanged when
+    the pair fails the curvature test :math:`y^\top s > 10^{-8} \|y\| \|s\|`.
+    """
+    dtype = inverse_hessian.dtype
+    rho = 1 / (pt.dot(y, s) + _constant(_EPS, dtype))
+    h_y = pt.dot(inverse_hessian, y)
+    y_h = pt.dot(y, inverse_hessian)
+    updated = (
+        inverse_hessian
+        - rho * (pt.outer(h_y, s) + pt.outer(s, y_h))
+        + (rho * rho * pt.dot(y, h_y) + rho) * pt.outer(s, s)
+    )
+    return pt.switch(_has_bfgs_curvature(s, y), updated, inverse_hessian)
+
+
+def _sr1_update(inverse_hessian, s, y):
+    r"""The symmetric rank-one update of an inverse Hessian :math:`H`.
+
+    .. math:: v = s - H y, \qquad H^+ = H + \frac{v v^\top}{v^\top y},
+
+    skipped (:math:`H` returned) when :math:`|v^\top y| \le 10^{-8} \|v\|
+    \|y\|`.
+    """
+    v = s - pt.dot(inverse_hessian, y)
+    vy = pt.dot(v, y)
+    tolerance = _constant(_RELATIVE_TOLERANCE, vy.dtype)
+    skip = pt.le(pt.abs(vy), tolerance * _norm(v) * _norm(y))
+    return pt.switch(skip, inverse_hessian, inverse_hessian + pt.outer(v, v) / vy)
+
+
+class _Flat:
+    """The parameters as one vector, in their widest dtype (for a dense matrix)."""
+
+    def __init__(self, params, algo):
+        self.dtype = str(np.result_type(*(param.dtype for param in params)))
+        self.shapes = [param_shape(param, algo) for param in params]
+        self.dtypes = [param.dtype for param in params]
+        sizes = [int(np.prod(shape, dtype=np.int64)) for shape in self.shapes]
+        self.ends = np.cumsum(sizes).tolist()
+        self.size = self.ends[-1]
+
+    def join(self, tensors):
+        """One vector of ``tensors`` aligned with the parameters."""
+        return pt.concatenate([pt.cast(t, self.dtype).flatten() for t in tensors])
+
+    def split(self, vector):
+        """The pieces of ``vector``, shaped and typed like the parameters."""
+        starts = [0, *self.ends[:-1]]
+        return [
+            pt.cast(vector[start:end].reshape(shape), dtype)
+            for start, end, shape, dtype in zip(
+                starts, self.ends, self.shapes, self.dtypes, strict=True
+            )
+        ]
+
+
+def _is_descent(gradient, direction):
+    # NaN compares false: a non-finite direction is not a descent direction
+    return pt.lt(pt.dot(gradient, direction), 0)
+
+
+def _dense_quasi_newton(
+    update,
+    retry,
+    problem,
+    *,
+    scale_hess,
+    line_search,
+    c2,
+    step0,
+    step_next_init,
+    try_newton_step,
+    max_evals_per_iter,
+):
+    """The iteration BFGS and SR1 share; they differ in ``update`` (and ``retry``).
+
+    ``update(H, s, y)`` gives the new inverse Hessian; when its direction is
+    not a descent direction, ``retry(H, s, y)`` (if given) is tried on the
+    same :math:`H`, and steepest descent is the last resort.
+    """
+    algo = problem.algo
+    check_flag("scale_hess", scale_hess)
+    if line_search is None:
+        raise TypeError(
+            f"{algo}() needs a line search: line_search must be a name, a line "
+            "search or a callable, got None (use 'constant' for a fixed step)"
+        )
+    search = searched(problem, line_search, c2=c2)
+    if max_evals_per_iter is not None:
+        check_max_evals(max_evals_per_iter, "max_evals_per_iter")
+    initial_step = InitialStep(
+        problem,
+        search,
+        step0=step0,
+        step_next_init=step_next_init,
+        try_newton_step=try_newton_step,
+    )
+    current = current_point(problem, search)
+    flat = _Flat(problem.params, algo)
+    n, dtype = flat.size, flat.dtype
+    inverse_hessian = problem.scalar("inverse_hessian", np.eye(n), dtype, (n, n))
+    previous_gradient = problem.scalar("previous_gradient", 0.0, dtype, (n,))
+    previous_direction = problem.scalar("direction", 0.0, dtype, (n,))
+    previous_step = problem.scalar("previous_step", 0.0, dtype)
+
+    # the pair of the last step (none on the first iteration)
+    g = flat.join(current.gradients)
+    s = previous_step * previous_direction
+    y = g - previous_gradient
+    has_pair = pt.gt(problem.counter, 0)
+    hessian = inverse_hessian
+    if scale_hess:
+        # Nocedal & Wright eq. 6.20, before the first update only
+        scale = pt.and_(pt.eq(problem.counter, 1), _has_bfgs_curvature(s, y))
+        hessian = pt.switch(scale, pt.dot(s, y) / pt.dot(y, y) * hessian, hessian)
+    new_hessian = pt.switch(has_pair, update(hessian, s, y), hessian)
+    direction = -pt.dot(new_hessian, g)
+    descent = _is_descent(g, direction)
+    if retry is not None:
+        retried = retry(hessian, s, y)
+        retried_direction = -pt.dot(retried, g)
+        use_retry = pt.and_(
+            pt.and_(has_pair, pt.invert(descent)),
+            _is_descent(g, retried_direction),
+        )
+        new_hessian = pt.switch(use_retry, retried, new_hessian)
+        direction = pt.switch(use_retry, retried_direction, direction)
+        descent = pt.or_(descent, use_retry)
+    direction = pt.switch(descent, direction, -g)
+
+    directions = flat.split(direction)
+    trial = initial_step.trial(current.cost, current.gradients, directions)
+    moved, search_updates, evals, reasons, result = line_search_step(
+        problem, search, current, directions, trial, max_evals_per_iter
+    )
+    state_updates = [
+        (inverse_hessian, new_hessian),
+        (previous_gradient, g),
+        (previous_direction, direction),
+        (previous_step, pt.cast(result.step, dtype)),
+        *search_updates,
+        *initial_step.updates(result.step),
+    ]
+    return problem.finish(moved, state_updates, evals=evals, reasons=reasons)
+
+
+@insert_docs
+def bfgs(
+    params,
+    cost=None,
+    gradients=None,
+    stop=None,
+    updates=None,
+    *,
+    line_search="more_thuente",
+    scale_hess=True,
+    step0="rasmussen",
+    step_next_init="quadratic",
+    try_newton_step=True,
+    max_evals_per_iter=None,
+    **stopping,
+):
+    r"""BFGS with a dense inverse Hessian and a line search (mize's ``BFGS``).
+
+    One call is one iteration: the direction :math:`d = -H g` and a whole
+    line search along it.
+
+    Parameters
+    ----------
+    {protocol_parameters}
+    line_search : str or callable, default "more_thuente"
+        A search by name (given the curvature constant ``c2=0.9`` when it
+        takes one), a configured search such as ``strong_wolfe(c2=0.5)``, or
+        a callable; see :mod:`pytensor_optim.line_search`. ``"constant"``
+        takes the first trial step as it is.
+    scale_hess : bool, default True
+        Scale :math:`H_0 = I` by :math:`s^\top y / y^\top y` before the first
+        update (Nocedal & Wright, eq. 6.20).
+    {initial_step_parameters}
+    max_evals_per_iter : int, optional
+        The most evaluations of one search; default: the search's own
+        ``max_evals``.
+    {stopping_parameters}
+
+    Returns
+    -------
+    {returns}
+
+    Notes
+    -----
+    With :math:`s = x_k - x_{k-1} = \alpha_{k-1} d_{k-1}` and
+    :math:`y = g_k - g_{k-1}`, the inverse Hessian approximation, starting
+    from :math:`H_0 = I`, is updated by
+
+    .. math::
+
+        H_k = (I - \rho s y^\top) H_{k-1} (I - \rho y s^\top) + \rho s s^\top,
+        \qquad \rho = \frac{1}{y^\top s + \epsilon},
+
+    when the pair satisfies :math:`y^\top s > 10^{-8} \|y\|_2 \|s\|_2`, and
+    kept otherwise (:math:`\epsilon` is the float64 machine epsilon, in every
+    dtype). With ``scale_hess``, on the second iteration (the first update)
+    :math:`H_1` is first multiplied by :math:`s^\top y / y^\top y` if the
+    pair passes the test. The step is
+
+    .. math:: d_k = -H_k g_k, \qquad x_{k+1} = x_k + \alpha_k d_k,
+
+    with :math:`\alpha_k` from the line search (its Wolfe curvature constant
+    is :math:`c_2 = 0.9` for a search given by name). As in mize, a
+    direction that is not a descent direction (:math:`g_k^\top d_k \ge 0`,
+    which the curvature test should prevent, or not finite) is replaced by
+    :math:`-g_k`. The first iteration is steepest descent.
+
+    The parameters are handled as one vector of length :math:`n` (their
+    sizes summed, in their widest dtype) and :math:`H` is a dense
+    :math:`n \times n` matrix in the state (``bfgs.inverse_hessian``): use
+    :func:`~pytensor_optim.lbfgs` when :math:`n` is large. The previous
+    gradient, direction and step are kept in ``bfgs.previous_gradient``,
+    ``bfgs.direction`` and ``bfgs.previous_step``, and what the first trial
+    step needs in ``bfgs.last_step``, ``bfgs.last_cost``,
+    ``bfgs.last_slope``.
+
+    The search evaluates the cost and gradients at the point it accepts; they
+    are kept (``bfgs.cost``, ``slots["gradient"]``, ``bfgs.known``) and the
+    next call starts from them, so only the first call evaluates at the
+    parameters; the evaluations of each search count towards ``max_evals``
+    (see :doc:`/line_search`). If the search fails the parameters do not
+    move and, with ``stop``, the run ends with ``Status.LINE_SEARCH_FAILED``
+    (``Status.NON_FINITE`` for a NaN or infinite value).
+
+    References
+    ----------
+    .. [1] Nocedal, Wright (2006). Numerical Optimization, 2nd ed., §6.1
+       (eq. 6.17, the update; eq. 6.20, the scaling of :math:`H_0`).
+    .. [2] Melville, J. mize: unconstrained numerical optimization
+       algorithms (R package), method ``"BFGS"``.
+
+    Examples
+    --------
+    >>> import numpy as np, pytensor
+    >>> from pytensor_optim import bfgs
+    >>> x = pytensor.shared(np.array([-1.2, 1.0]), name="x")
+    >>> cost = 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2
+    >>> updates = bfgs([x], cost)
+    >>> step = pytensor.function([], cost, updates=updates, mode="FAST_COMPILE")
+    >>> for _ in range(40):
+    ...     _ = step()
+    >>> x.get_value().round(6)
+    array([1., 1.])
+    """
+    problem = Problem("bfgs", params, cost, gradients, stop, updates, stopping)
+    return _dense_quasi_newton(
+        _bfgs_update,
+        None,
+        problem,
+        scale_hess=scale_hess,
+        line_search=line_search,
+        c2=0.9,
+        step0=step0,
+        step_next_init=step_next_init,
+        try_newton_step=try_newton_step,
+        max_evals_per_iter=max_evals_per_iter,
+    )
+
+
+@insert_docs
+def sr1(
+    params,
+    cost=None,
+    gradients=None,
+    stop=None,
+    updates=None,
+    *,
+    line_search="more_thuente",
+    scale_hess=True,
+    step0="rasmussen",
+    step_next_init="quadratic",
+    try_newton_step=True,
+    max_evals_per_iter=None,
+    **stopping,
+):
+    r"""Symmetric rank-one quasi-Newton with a line search (mize's ``SR1``).
+
+    One call is one iteration: the direction :math:`d = -H g` and a whole
+    line search along it. The same iteration as :func:`bfgs` with another
+    update of :math:`H`.
+
+    Parameters
+    ----------
+    {protocol_parameters}
+    line_search : str or callable, default "more_thuente"
+        A search by name (given the curvature constant ``c2=0.1`` when it
+        takes one), a configured search such as ``strong_wolfe(c2=0.5)``, or
+        a callable; see :mod:`pytensor_optim.line_search`. ``"constant"``
+        takes the first trial step as it is.
+    scale_hess : bool, default True
+        Scale :math:`H_0 = I` by :math:`s^\top y / y^\top y` before the first
+        update (Nocedal & Wright, eq. 6.20).
+    {initial_step_parameters}
+    max_evals_per_iter : int, optional
+        The most evaluations of one search; default: the search's own
+        ``max_evals``.
+    {stopping_parameters}
+
+    Returns
+    -------
+    {returns}
+
+    Notes
+    -----
+    With :math:`s = x_k - x_{k-1}`, :math:`y = g_k - g_{k-1}` and
+    :math:`v = s - H_{k-1} y`, the inverse Hessian approximation, starting
+    from :math:`H_0 = I`, is updated by
+
+    .. math:: H_k = H_{k-1} + \frac{v v^\top}{v^\top y},
+
+    skipped (:math:`H_k = H_{k-1}`) when :math:`|v^\top y| \le 10^{-8}
+    \|v\|_2 \|y\|_2` (Nocedal & Wright's safeguard, eq. 6.26, with
+    :math:`\le` so that :math:`v = 0` is skipped too). With ``scale_hess``,
+    :math:`H_1` is first multiplied by :math:`s^\top y / y^\top y` as in
+    :func:`bfgs`. The step is :math:`d_k = -H_k g_k`,
+    :math:`x_{k+1} = x_k + \alpha_k d_k`.
+
+    An SR1 matrix need not be positive definite, so :math:`d_k` may point
+    uphill. Then, as in mize, the BFGS update (see :func:`bfgs`) of
+    :math:`H_{k-1}` is tried instead and kept if its direction is a descent
+    direction; otherwise :math:`d_k = -g_k` (with the SR1 matrix kept). The
+    Wolfe curvature constant of a search given by name is :math:`c_2 = 0.1`,
+    mize's default for SR1 (which is not in its list of methods with
+    :math:`c_2 = 0.9`).
+
+    The state is that of :func:`bfgs` under the prefix ``sr1.``: the dense
+    :math:`n \times n` matrix ``sr1.inverse_hessian`` (:math:`n` the total
+    size of the parameters), ``sr1.previous_gradient``, ``sr1.direction``,
+    ``sr1.previous_step``, the first-trial state ``sr1.last_step``,
+    ``sr1.last_cost``, ``sr1.last_slope``, and the kept point ``sr1.cost``,
+    ``slots["gradient"]``, ``sr1.known``. Evaluation counts and failures are
+    as for :func:`bfgs`.
+
+    References
+    ----------
+    .. [1] Nocedal, Wright (2006). Numerical Optimization, 2nd ed., §6.2
+       (eq. 6.25, the inverse update; eq. 6.26, the safeguard).
+    .. [2] Melville, J. mize: unconstrained numerical optimization
+       algorithms (R package), method ``"SR1"``.
+
+    Examples
+    --------
+    >>> import numpy as np, pytensor
+    >>> from pytensor_optim import sr1
+    >>> x = pytensor.shared(np.array([3.0, -1.0]), name="x")
+    >>> cost = (x[0] - 1.0) ** 2 + 10.0 * (x[1] + 2.0) ** 2
+    >>> updates = sr1([x], cost)
+    >>> step = pytensor.function([], cost, updates=updates, mode="FAST_COMPILE")
+    >>> for _ in range(10):
+    ...     _ = step()
+    >>> x.get_value().round(6)
+    array([ 1., -2.])
+    """
+    problem = Problem("sr1", params, cost, gradients, stop, updates, stopping)
+    return _dense_quasi_newton(
+        _sr1_update,
+        _bfgs_update,
+        problem,
+        scale_hess=scale_hess,
+        line_search=line_search,
+        c2=0.1,
+        step0=step0,
+        step_next_init=step_next_init,
+        try_newton_step=try_newton_step,
+        max_evals_per_iter=max_evals_per_iter,
+    )

@@ -175,6 +175,103 @@ RULES = [
         ),
         evals_vary=True,
     ),
+    # sig=0.9: with minimize.m's 0.5 the cubic fits solve the quadratic exactly
+    # in three calls, and the max_iter test needs a fourth step that moves
+    Rule(
+        "rasmussen_cg",
+        po.rasmussen_cg,
+        {"sig": 0.9, "ext": 3.0, "ratio": 100.0, "mode": "FAST_COMPILE"},
+        needs_cost=True,
+        bad_hyperparameters=(
+            {"sig": 0.005},  # not above rho
+            {"int": 0.5},
+            {"ext": 1.0},
+            {"ratio": 0.0},
+            {"rho": 1.0},
+            {"max_evals_per_iter": 0},
+        ),
+        evals_vary=True,
+    ),
+    # Dense quasi-Newton and conjugate gradients. With a Wolfe search they
+    # solve the conformance quadratic (Hessian I) exactly in a call or two, and
+    # the stopping tests need steps that keep moving: inexact steps instead,
+    # from SciPy's first guess 1/|g|, the slope ratio and Armijo backtracking.
+    Rule(
+        "bfgs",
+        po.bfgs,
+        {
+            "line_search": po.line_search.backtracking(mode="FAST_COMPILE"),
+            "step0": "scipy",
+            "step_next_init": "slope_ratio",
+            "try_newton_step": False,
+        },
+        needs_cost=True,
+        bad_hyperparameters=(
+            {"line_search": "nonsense"},
+            {"max_evals_per_iter": 0},
+            {"step0": -1.0},
+            {"step_next_init": "cubic"},
+        ),
+        evals_vary=True,
+    ),
+    Rule(
+        "sr1",
+        po.sr1,
+        {
+            "line_search": po.line_search.backtracking(mode="FAST_COMPILE"),
+            "step0": "scipy",
+            "step_next_init": "slope_ratio",
+            "try_newton_step": False,
+            "scale_hess": False,
+        },
+        needs_cost=True,
+        bad_hyperparameters=({"step0": 0.0}, {"line_search": "nonsense"}),
+        evals_vary=True,
+    ),
+    Rule(
+        "cg",
+        po.cg,
+        {
+            "line_search": po.line_search.backtracking(mode="FAST_COMPILE"),
+            "step0": "scipy",
+            "step_next_init": "slope_ratio",
+        },
+        needs_cost=True,
+        bad_hyperparameters=(
+            {"variant": "nonsense"},
+            {"restart_every": 0},
+            {"max_evals_per_iter": 0},
+        ),
+        evals_vary=True,
+    ),
+    Rule(
+        "cg-hz-restart",
+        po.cg,
+        {
+            "line_search": po.line_search.backtracking(mode="FAST_COMPILE"),
+            "step0": "scipy",
+            "step_next_init": "slope_ratio",
+            "variant": "hz",
+            "restart_every": 2,
+        },
+        needs_cost=True,
+        bad_hyperparameters=({"restart_every": -1}, {"variant": "HZ++"}),
+        initial_values=("restart_every",),
+        evals_vary=True,
+    ),
+    Rule(
+        "cg-fr",
+        po.cg,
+        {
+            "line_search": po.line_search.backtracking(mode="FAST_COMPILE"),
+            "step0": "scipy",
+            "step_next_init": "slope_ratio",
+            "variant": "FR",
+        },
+        needs_cost=True,
+        bad_hyperparameters=({"step_next_init": -1.0},),
+        evals_vary=True,
+    ),
 ]
 
 IDS = [rule.id for rule in RULES]

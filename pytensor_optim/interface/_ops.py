@@ -131,7 +131,8 @@ class CostOp(_CallableOp):
     def perform(self, node, inputs, outputs):
         value = self._evaluate(self.f, inputs)
         self.tracker.record(inputs, value)
-        outputs[0][0] = value
+        # a copy: the graph may update its input in place, and value is kept
+        outputs[0][0] = value.copy()
 
     def L_op(self, inputs, outputs, output_grads):
         if self.gradient_op is None:
@@ -224,7 +225,8 @@ class ValueGradientOp(_CallableOp):
             value, gradients = known
             # the outputs may be modified in place by the graph
             gradients = [gradient.copy() for gradient in gradients]
-        outputs[0][0] = value
+        # a copy: the graph may update its input in place, and value is kept
+        outputs[0][0] = value.copy()
         for output, gradient in zip(outputs[1:], gradients, strict=True):
             output[0] = gradient
 
