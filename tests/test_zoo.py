@@ -1,0 +1,144 @@
+"""Every rule of the registry solves its share of the problem zoo.
+
+A share is the zoo problems a rule of its family is expected to solve from
+the standard starting points, with hyperparameters suited to them: the
+line-search rules every problem, the first-order rules (fixed or adaptive
+steps, no line search) the smooth two-dimensional valley of Beale's
+function and, for the adaptive ones, the ill-conditioned quadratic. The
+line-search rules run with their default searches (``lbfgs`` with
+``"strong_wolfe"``, ``gradient_descent`` with ``"more_thuente"``). A
+problem is solved when the NumPy cost at the last iterate is the known
+minimum (or documented local minimum) within 1e-6 (relative above 1): the
+check does not rely on anything the rule reports. The runs go through the
+NumPy interface (one compiled step, C VM); one problem per rule is in the
+quick suite, the others are marked slow.
+"""
+
+import functools
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+
+import pytensor_optim as po
+
+from .problems import ZOO
+from .registry import RULES
+
+DECAYING = po.schedules.exponential(0.05, 0.999)
+ADAPTIVE = ("beale", "ill_conditioned_quadratic")
+# Rosenbrock's function first: the quick case of the line-search rules
+EVERY = ("rosenbrock", *sorted(set(ZOO) - {"rosenbrock"}))
+
+# registry id: (rule, hyperparameters, problems; the first is in the quick suite)
+SHARES = {
+    "sgd": (po.sgd, {"step_size": 2e-3}, ("beale",)),
+    "sgd-momentum": (
+        po.sgd,
+        {"step_size": 1e-3, "momentum": 0.9},
+        ("beale", "rosenbrock"),
+    ),
+    "sgd-nesterov-annealed": (
+        po.sgd,
+        {"step_size": 1e-3, "momentum": 0.9, "nesterov": True},
+        ("beale",),
+    ),
+    "nag": (po.nag, {"step_size": 1e-3, "momentum": 0.9}, ("beale",)),
+    "asgd": (po.asgd, {"step_size": 2e-3, "t0": 1e9, "lambd": 0.0}, ("beale",)),
+    "adagrad": (po.adagrad, {"step_size": 0.5}, (*ADAPTIVE, "rosenbrock")),
+    "adadelta": (
+        po.adadelta,
+        {"step_size": 1.0, "epsilon": 1e-4},
+        ("ill_conditioned_quadratic",),
+    ),
+    "rmsprop-centered-momentum": (
+        po.rmsprop,
+        {
+            "step_size": po.schedules.exponential(0.01, 0.999),
+            "centered": True,
+            "momentum": 0.5,
+        },
+        (*ADAPTIVE, "rosenbrock"),
+    ),
+    "adam-amsgrad": (po.adam, {"step_size": DECAYING, "amsgrad": True}, ADAPTIVE),
+    "adamw": (po.adamw, {"step_size": DECAYING, "weight_decay": 0.0}, ADAPTIVE),
+    "adamax": (po.adamax, {"step_size": DECAYING}, ADAPTIVE),
+    "nadam": (po.nadam, {"step_size": DECAYING}, ADAPTIVE),
+    "radam": (po.radam, {"step_size": DECAYING}, ("beale",)),
+    "rprop": (po.rprop, {}, ("beale", "ill_conditioned_quadratic", "rosenbrock")),
+    "lbfgs": (po.lbfgs, {"step_size": 0.1}, ("beale",)),
+    "lbfgs-strong-wolfe": (po.lbfgs, {"line_search": "strong_wolfe"}, EVERY),
+    "gradient_descent": (
+        po.gradient_descent,
+        {"line_search": "more_thuente"},
+        ("beale", "rosenbrock"),
+    ),
+    # two failed searches in a row end minimize.m on Brown's badly scaled
+    # function (its scales differ by 1e12)
+    "rasmussen_cg": (
+        po.rasmussen_cg,
+        {},
+        tuple(name for name in EVERY if name != "brown_badly_scaled"),
+    ),
+    "bfgs": (po.bfgs, {}, EVERY),
+    "sr1": (po.sr1, {}, EVERY),
+    "cg": (po.cg, {}, EVERY),
+    "cg-hz-restart": (po.cg, {"variant": "HZ", "restart_every": 10}, EVERY),
+    # Fletcher-Reeves without restarts stalls on Brown's badly scaled function
+    "cg-fr": (
+        po.cg,
+        {"variant": "FR"},
+        tuple(name for name in EVERY if name != "brown_badly_scaled"),
+    ),
+}
+
+MAX_ITER = 25_000
+
+
+@functools.cache
+def value_and_gradient(name):
+    x = pt.vector("x")
+    cost = ZOO[name].cost(x, pt)
+    function = pytensor.function([x], [cost, pytensor.grad(cost, x)], mode="CVM")
+
+    def both(v):
+        value, gradient = function(v)
+        return float(value), gradient
+
+    return both
+
+
+def test_every_rule_has_a_share():
+    assert sorted(SHARES) == sorted(rule.id for rule in RULES)
+
+
+CASES = [
+    pytest.param(
+        rule_id,
+        problem,
+        id=f"{rule_id}-{problem}",
+        marks=() if index == 0 else pytest.mark.slow,
+    )
+    for rule_id, (_, _, problems) in SHARES.items()
+    for index, problem in enumerate(problems)
+]
+
+
+@pytest.mark.parametrize(("rule_id", "problem"), CASES)
+def test_solves_its_share(rule_id, problem):
+    rule, hyperparameters, _ = SHARES[rule_id]
+    zoo = ZOO[problem]
+    iterator = po.minimize_iterator(
+        zoo.x0,
+        value_and_gradient(problem),
+        True,
+        rule,
+        max_iter=MAX_ITER,
+        gtol=1e-6,
+        **hyperparameters,
+    )
+    for _ in iterator:
+        pass
+    value = zoo.cost(np.asarray(iterator.x_last), np)
+    assert zoo.solved(value), (iterator.status, iterator.n_iter, value)
