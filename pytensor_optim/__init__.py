@@ -9,6 +9,7 @@ the same rules on NumPy callables.
 from . import line_search, schedules
 from ._protocol import Updates
 from ._stopping import Status
+from .adaptive import delta_bar_delta, sgd_qn
 from .conjugate import cg, rasmussen_cg
 from .descent import gradient_descent
 from .first_order import (
@@ -33,6 +34,8 @@ from .interface import (
     optimize,
     scipy_minimize,
 )
+from .momentum import momentum_descent
+from .proximal import fista, prox_box, prox_l1, prox_nonneg
 from .quasi_newton import bfgs, lbfgs, sr1
 from .transforms import (
     apply_momentum,
@@ -64,16 +67,22 @@ __all__ = [
     "clip_by_global_norm",
     "clip_by_norm",
     "clip_by_value",
+    "delta_bar_delta",
+    "fista",
     "gradient_descent",
     "lbfgs",
     "line_search",
     "lookahead",
     "minimize",
     "minimize_iterator",
+    "momentum_descent",
     "nadam",
     "nag",
     "optimize",
     "polyak_average",
+    "prox_box",
+    "prox_l1",
+    "prox_nonneg",
     "radam",
     "rasmussen_cg",
     "rmsprop",
@@ -81,6 +90,7 @@ __all__ = [
     "schedules",
     "scipy_minimize",
     "sgd",
+    "sgd_qn",
     "skip_nonfinite",
     "sr1",
 ]
@@ -92,8 +102,9 @@ ALGORITHMS = {
     rule.__name__: rule
     for rule in (
         adadelta, adagrad, adam, adamax, adamw, asgd, gradient_descent, lbfgs,
-        bfgs, cg, sr1,
+        bfgs, cg, sr1, fista,
         nadam, nag, radam, rasmussen_cg,
         rmsprop, rprop, sgd,
+        delta_bar_delta, momentum_descent, sgd_qn,
     )
 }  # fmt: skip

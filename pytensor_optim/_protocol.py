@@ -191,6 +191,9 @@ class Problem:
         # Where the gradients were evaluated, when not at the parameters
         # themselves (nag's look-ahead point); see _stopping_pairs.
         self.evaluated = None
+        # A boolean expression, true on a call that deliberately takes no
+        # step (an adaptive restart's roll-back): xtol does not judge it.
+        self.no_step = None
         self.stopping = self._check_stopping(stopping)
 
     # ---- state -----------------------------------------------------------
@@ -414,7 +417,10 @@ class Problem:
                 pt.le(pt.max(pt.abs(new - param)), self._tolerance("xtol", param.dtype))
                 for param, new in pairs[: len(self.params)]
             )
-            after.append((_all(steps), Status.CONVERGED_XTOL))
+            small = _all(steps)
+            if self.no_step is not None:
+                small = pt.and_(small, pt.invert(self.no_step))
+            after.append((small, Status.CONVERGED_XTOL))
         after += [reason for reason in reasons if reason[1] not in BEFORE_STEP]
         if "max_iter" in stopping:
             after.append(

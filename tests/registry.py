@@ -272,6 +272,66 @@ RULES = [
         bad_hyperparameters=({"step_next_init": -1.0},),
         evals_vary=True,
     ),
+    # FISTA with prox=None: gradient steps 1/L with backtracking on L and
+    # Nesterov's extrapolation; errthres off so that the generic criteria are
+    # the ones that stop it
+    Rule(
+        "fista",
+        po.fista,
+        {"L_step": 2.0, "L": 0.3, "errthres": None, "mode": "FAST_COMPILE"},
+        needs_cost=True,
+        bad_hyperparameters=(
+            {"L": 0.0},
+            {"L_step": 1.0},
+            {"max_line": 0},
+            {"errthres": -1.0},
+        ),
+        initial_values=("L",),
+        look_ahead=True,
+        evals_vary=True,
+    ),
+    Rule(
+        "delta_bar_delta",
+        po.delta_bar_delta,
+        {"step_size": 0.1, "kappa": 0.05, "phi": 0.5, "theta": 0.1},
+        bad_hyperparameters=({"phi": 1.5}, {"kappa": 0.0}, {"theta": -0.1}),
+        max_calls=2000,
+    ),
+    Rule(
+        "delta_bar_delta-tsne",
+        po.delta_bar_delta,
+        {"step_size": 0.05, "momentum": 0.5, "min_gain": 0.01, "phi": 0.8},
+        bad_hyperparameters=({"momentum": 1.5}, {"min_gain": -1.0}),
+        max_calls=2000,
+    ),
+    # lambd small enough that the regularised minimum meets gtol=1e-6; the
+    # first step uses B = 1/lambd, the later ones the floor 1e-2/lambd
+    Rule(
+        "sgd_qn",
+        po.sgd_qn,
+        {"step_size": 0.5, "lambd": 1e-8, "t0": 1e6, "skip": 1},
+        bad_hyperparameters=({"lambd": 0.0}, {"skip": 0}, {"t0": -1.0}),
+        initial_values=("lambd", "skip"),
+        evals_vary=True,
+    ),
+    Rule(
+        "momentum_descent",
+        po.momentum_descent,
+        {"step_size": 0.3, "momentum": 0.5},
+        bad_hyperparameters=(
+            {"momentum": 1.5},
+            {"restart": "sometimes"},
+            {"restart_wait": 0},
+            {"momentum": "ramp"},
+        ),
+        initial_values=("restart_wait",),
+    ),
+    Rule(
+        "momentum_descent-nesterov",
+        po.momentum_descent,
+        {"step_size": 0.3, "momentum": "nsconvex", "nesterov": True},
+        bad_hyperparameters=({"step_size": -1.0},),
+    ),
 ]
 
 IDS = [rule.id for rule in RULES]

@@ -81,6 +81,36 @@ SHARES = {
         {},
         tuple(name for name in EVERY if name != "brown_badly_scaled"),
     ),
+    # prox=None: gradient steps with backtracking on L and extrapolation;
+    # errthres=0 leaves the stop to gtol
+    "fista": (po.fista, {"errthres": 0}, ("beale", "ill_conditioned_quadratic")),
+    "delta_bar_delta": (
+        po.delta_bar_delta,
+        {"step_size": 1e-3, "kappa": 1.05, "increase": "multiply", "phi": 0.5},
+        ADAPTIVE,
+    ),
+    "delta_bar_delta-tsne": (
+        po.delta_bar_delta,
+        {"step_size": 1e-3, "momentum": 0.5, "min_gain": 0.01, "phi": 0.8},
+        ADAPTIVE,
+    ),
+    # its minimum is at 0, so the regularisation moves it nowhere and lambd
+    # can set the floor of B below the smallest inverse curvature
+    "sgd_qn": (
+        po.sgd_qn,
+        {"step_size": 1.5e4, "lambd": 100.0, "t0": 1e6, "skip": 16},
+        ("ill_conditioned_quadratic",),
+    ),
+    "momentum_descent": (
+        po.momentum_descent,
+        {"step_size": 1e-3, "momentum": 0.9},
+        ("beale",),
+    ),
+    "momentum_descent-nesterov": (
+        po.momentum_descent,
+        {"step_size": 1e-3, "momentum": 0.9, "nesterov": True, "restart": "fn"},
+        ("beale",),
+    ),
     "bfgs": (po.bfgs, {}, EVERY),
     "sr1": (po.sr1, {}, EVERY),
     "cg": (po.cg, {}, EVERY),
