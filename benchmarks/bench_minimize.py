@@ -49,7 +49,14 @@ MAX_ITER = 10_000
 # ours: (rule name, hyperparameters); SciPy: (method, options)
 METHODS = {
     "lbfgs": (
-        ("lbfgs", {"history": 10, "line_search": "more_thuente"}),
+        (
+            "lbfgs",
+            {
+                "history": 10,
+                "line_search": "more_thuente",
+                "curvature_test": "relative",
+            },
+        ),
         ("L-BFGS-B", {"maxcor": 10, "gtol": GTOL, "maxiter": MAX_ITER}),
     ),
     "bfgs": (
@@ -290,6 +297,8 @@ def main():
                     side["solved"] = bool(problem.solved(side["f"]))
                 rows.append(row)
                 print_row(row, flush=True)
+                if args.json:  # the rows so far, should the run be cut short
+                    Path(args.json).write_text(json.dumps(rows, indent=1))
     print_table(rows, args)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))

@@ -44,7 +44,7 @@ def delta_bar_delta(
         Gain decrease factor :math:`\phi` in [0, 1].
     theta : float, default 0.1
         Weight :math:`\theta` in [0, 1] of the old trace in the new one.
-    increase : {{"add", "multiply"}}, default "add"
+    increase : {"add", "multiply"}, default "add"
         :math:`\gamma + \kappa` (Jacobs) or :math:`\gamma \kappa` (mize's
         default, with ``kappa=1.1``).
     momentum : None, float, shared/symbolic scalar or schedule, default None
@@ -68,18 +68,18 @@ def delta_bar_delta(
 
     .. math::
 
-        a_i &= [\operatorname{{sign}} \bar\delta^{{old}}_i =
-               \operatorname{{sign}} \delta_{{t,i}}]
-               \text{{, or all true when }} \bar\delta^{{old}} = 0 \\
-        \gamma_i &\leftarrow \max(\gamma_i + \kappa \text{{ (or }}
-               \gamma_i\kappa) \text{{ if }} a_i, \text{{ else }} \phi\gamma_i,
-               \; \gamma_{{min}}) \\
-        u_t &= -\epsilon_0 \gamma \odot g_t + \mu_t u_{{t-1}} \\
-        \bar\delta &\leftarrow (1 - \theta)\,\delta_t + \theta\,\bar\delta^{{old}}
+        a_i &= [\operatorname{sign} \bar\delta^{old}_i =
+               \operatorname{sign} \delta_{t,i}]
+               \text{, or all true when } \bar\delta^{old} = 0 \\
+        \gamma_i &\leftarrow \max(\gamma_i + \kappa \text{ (or }
+               \gamma_i\kappa) \text{ if } a_i, \text{ else } \phi\gamma_i,
+               \; \gamma_{min}) \\
+        u_t &= -\epsilon_0 \gamma \odot g_t + \mu_t u_{t-1} \\
+        \bar\delta &\leftarrow (1 - \theta)\,\delta_t + \theta\,\bar\delta^{old}
 
-    Without momentum :math:`\bar\delta^{{old}}` is the stored trace and
-    :math:`\mu = 0`; with it (the t-SNE variant) :math:`\bar\delta^{{old}} =
-    -u_{{t-1}}`, the direction of the previous update, and no trace is kept.
+    Without momentum :math:`\bar\delta^{old}` is the stored trace and
+    :math:`\mu = 0`; with it (the t-SNE variant) :math:`\bar\delta^{old} =
+    -u_{t-1}`, the direction of the previous update, and no trace is kept.
 
     Sign convention (mize's ``DBD``): the test compares signs, with a zero
     counting as a sign of its own, so a zero gradient element whose trace is
@@ -177,7 +177,7 @@ def sgd_qn(
 ):
     r"""SGD-QN: stochastic gradient descent with a diagonal quasi-Newton scaling.
 
-    Minimises ``cost`` :math:`+ \frac{{\lambda}}{{2}} \|w\|^2`.
+    Minimises ``cost`` :math:`+ \frac{\lambda}{2} \|w\|^2`.
 
     Parameters
     ----------
@@ -187,7 +187,7 @@ def sgd_qn(
         (1 is the paper's algorithm).
     lambd : float, default 1e-4
         Regularisation :math:`\lambda > 0`; also sets the initial scaling
-        :math:`B = \lambda^{{-1}}` and its floor :math:`10^{{-2}}\lambda^{{-1}}`,
+        :math:`B = \lambda^{-1}` and its floor :math:`10^{-2}\lambda^{-1}`,
         so it must be a positive number.
     t0 : float, default 1e4
         Offset :math:`t_0 \ge 0` of the step count in the gain.
@@ -205,27 +205,27 @@ def sgd_qn(
     the gradient of the cost at :math:`w` (the rule's gradients), the full
     gradient :math:`G(w) = g_t(w) + \lambda w`, :math:`t` counted from 0, and
     ``count`` starting at ``skip``, ``r`` at 2, ``updateB`` false, and
-    :math:`B_{{ii}} = \lambda^{{-1}}`:
+    :math:`B_{ii} = \lambda^{-1}`:
 
     .. math::
 
-        w_{{t+1}} &= w_t - \frac{{\eta}}{{t + t_0}} B\, g_t(w_t) \\
-        \text{{if updateB:}}\quad p_t &= G(w_{{t+1}}) - G(w_t), \quad
-            B_{{ii}} \leftarrow B_{{ii}} + \tfrac{{2}}{{r}}\left(
-            \frac{{[w_{{t+1}} - w_t]_i}}{{[p_t]_i}} - B_{{ii}}\right), \\
-            B_{{ii}} &\leftarrow \max(B_{{ii}}, 10^{{-2}} \lambda^{{-1}}), \quad
-            r \leftarrow r + 1, \quad \text{{updateB}} \leftarrow \text{{false}} \\
-        \text{{count}} &\leftarrow \text{{count}} - 1; \text{{ if count}} \le 0:
-            \; w_{{t+1}} \leftarrow w_{{t+1}} - \frac{{\eta\, \text{{skip}}\,
-            \lambda}}{{t + t_0}} B\, w_{{t+1}}, \;
-            \text{{count}} \leftarrow \text{{skip}}, \;
-            \text{{updateB}} \leftarrow \text{{true}}
+        w_{t+1} &= w_t - \frac{\eta}{t + t_0} B\, g_t(w_t) \\
+        \text{if updateB:}\quad p_t &= G(w_{t+1}) - G(w_t), \quad
+            B_{ii} \leftarrow B_{ii} + \tfrac{2}{r}\left(
+            \frac{[w_{t+1} - w_t]_i}{[p_t]_i} - B_{ii}\right), \\
+            B_{ii} &\leftarrow \max(B_{ii}, 10^{-2} \lambda^{-1}), \quad
+            r \leftarrow r + 1, \quad \text{updateB} \leftarrow \text{false} \\
+        \text{count} &\leftarrow \text{count} - 1; \text{ if count} \le 0:
+            \; w_{t+1} \leftarrow w_{t+1} - \frac{\eta\, \text{skip}\,
+            \lambda}{t + t_0} B\, w_{t+1}, \;
+            \text{count} \leftarrow \text{skip}, \;
+            \text{updateB} \leftarrow \text{true}
 
-    :math:`g_t(w_{{t+1}})` is the gradient of the same cost (the same
+    :math:`g_t(w_{t+1})` is the gradient of the same cost (the same
     mini-batch) at the new point: on the calls that update :math:`B` the
     gradients are evaluated a second time there, by graph substitution, and
     such calls count two evaluations. An element whose :math:`[p_t]_i` is 0
-    keeps its :math:`B_{{ii}}` (the paper leaves the ratio undefined). State:
+    keeps its :math:`B_{ii}` (the paper leaves the ratio undefined). State:
     ``slots["scaling"]`` (:math:`B`), and the scalars ``count``, ``update_b``
     and ``r``.
 

@@ -75,12 +75,12 @@ def momentum_descent(
         schedule (see :mod:`pytensor_optim.schedules`) is called with the
         number of steps since the start or the last restart (0 on the first)
         and its value is clipped to [0, 1]. ``"nsconvex"`` is Nesterov's
-        sequence for convex functions, :math:`\mu_k = (a_{{k-1}} - 1) / a_k`
-        with :math:`a_0 = 1`, :math:`a_k = (1 + \sqrt{{4 a_{{k-1}}^2 + 1}})/2`
+        sequence for convex functions, :math:`\mu_k = (a_{k-1} - 1) / a_k`
+        with :math:`a_0 = 1`, :math:`a_k = (1 + \sqrt{4 a_{k-1}^2 + 1})/2`
         (0, 0.2818, 0.4340, ...), restarted at :math:`a = 1` by a restart.
     nesterov : bool, default False
         Nesterov momentum in mize's formulation (see Notes).
-    restart : {{None, "fn", "gr", "speed"}}, default None
+    restart : {None, "fn", "gr", "speed"}, default None
         Adaptive restart test (O'Donoghue & Candès): ``"fn"`` restarts when
         the cost does not decrease (one more cost evaluation per call, needs
         ``cost``), ``"gr"`` when the update is not a descent direction for
@@ -96,15 +96,15 @@ def momentum_descent(
 
     Notes
     -----
-    With :math:`s_t = -\alpha g_t` the gradient step, :math:`u_{{t-1}}` the
-    previous update and :math:`m_{{t-1}} = u_{{t-1}} - s_{{t-1}}` its momentum
+    With :math:`s_t = -\alpha g_t` the gradient step, :math:`u_{t-1}` the
+    previous update and :math:`m_{t-1} = u_{t-1} - s_{t-1}` its momentum
     part (all zero at the start and after a restart), mize's ``MOM`` is
 
     .. math::
 
-        u_t &= s_t + \mu_t u_{{t-1}} \quad \text{{(classical)}} \\
-        u_t &= s_t + \mu_t (s_t + m_{{t-1}}) \quad \text{{(Nesterov)}} \\
-        x_{{t+1}} &= x_t + u_t
+        u_t &= s_t + \mu_t u_{t-1} \quad \text{(classical)} \\
+        u_t &= s_t + \mu_t (s_t + m_{t-1}) \quad \text{(Nesterov)} \\
+        x_{t+1} &= x_t + u_t
 
     The Nesterov form follows the look-ahead sequence of Sutskever et al.'s
     NAG with the gradient taken at :math:`x_t`. :math:`\mu_t = 0` on the first
@@ -114,7 +114,7 @@ def momentum_descent(
     Adaptive restart (mize's validation step) judges the step once at least
     ``restart_wait`` steps have passed since the last restart: the step is
     kept when :math:`f(x_t + u_t) < f(x_t)` (``"fn"``), :math:`g_t^\top u_t
-    < 0` (``"gr"``) or :math:`\|u_t\|^2 > \|u_{{t-1}}\|^2` (``"speed"``), all
+    < 0` (``"gr"``) or :math:`\|u_t\|^2 > \|u_{t-1}\|^2` (``"speed"``), all
     parameters taken together. Otherwise the step is rolled back (the
     parameters do not move in that call) and the momentum restarts:
     :math:`u = m = 0`, the schedule's step count and the ``"nsconvex"``

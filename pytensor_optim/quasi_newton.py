@@ -20,6 +20,9 @@ __all__ = ["bfgs", "lbfgs", "sr1"]
 # PyTorch's (and Lua optim's) curvature test: a pair enters the history only
 # when y's > 1e-10 (absolute).
 _CURVATURE_THRESHOLD = 1e-10
+# mize's relative tests: a BFGS pair is used when y's > 1e-8 |y| |s|, an SR1
+# update is skipped when |v'y| <= 1e-8 |v| |y| (Nocedal & Wright, eq. 6.26).
+_RELATIVE_TOLERANCE = 1e-8
 
 
 @insert_docs
@@ -34,6 +37,7 @@ def lbfgs(
     step_size=1.0,
     line_search=None,
     max_evals_per_iter=None,
+    curvature_test="absolute",
     **stopping,
 ):
     r"""Limited-memory BFGS (Nocedal 1980; Liu & Nocedal 1989).
@@ -60,6 +64,15 @@ def lbfgs(
         The most evaluations of one line search; default: the search's own
         ``max_evals`` (26 for ``strong_wolfe``). PyTorch's ``max_eval`` with
         ``max_iter=1`` gives its search the same budget.
+    curvature_test : {"absolute", "relative"}, default "absolute"
+        When a pair :math:`(s, y)` enters the history: ``"absolute"``,
+        :math:`y^\top s > 10^{-10}` (PyTorch and Lua); ``"relative"``,
+        :math:`y^\top s > 10^{-8} \|y\|_2 \|s\|_2` (mize, and the test
+        of :func:`bfgs`). The absolute test stops updating the history once
+        the steps are small, which slows the end of a run on an
+        ill-conditioned problem (on the zoo's quadratic with condition
+        number :math:`10^4`, 602 iterations instead of 187 to ``gtol=1e-6``
+        with ``"more_thuente"``).
     {stopping_parameters}
 
     Returns
@@ -69,8 +82,9 @@ def lbfgs(
     Notes
     -----
     With :math:`s = x_k - x_{k-1}` and :math:`y = g_k - g_{k-1}`, the pair
-    enters the history (dropping the oldest beyond :math:`m`) when
-    :math:`y^\top s > 10^{-10}`, and then :math:`\gamma = y^\top s / y^\top y`.
+    enters the history (dropping the oldest beyond :math:`m`) when it passes
+    the curvature test (:math:`y^\top s > 10^{-10}` by default), and then
+    :math:`\gamma = y^\top s / y^\top y`.
     The direction :math:`d = -H g` comes from the two-loop recursion with
     :math:`H_0 = \gamma I`, and
 
@@ -120,6 +134,10 @@ def lbfgs(
     ):
         raise ValueError(f"history must be a positive integer, got {history!r}")
     m = int(history)
+    if curvature_test not in ("absolute", "relative"):
+        raise ValueError(
+            f"curvature_test must be 'absolute' or 'relative', got {curvature_test!r}"
+        )
     hyper = problem.hyperparameters(step_size=(step_size, {"low": 0}))
     if search is None:
         g = list(problem.gradients)
@@ -144,7 +162,11 @@ def lbfgs(
     s = [pt.cast(previous_step, d.dtype) * d for d in previous_direction]
     y = [gi - pi for gi, pi in zip(g, previous_gradient, strict=True)]
     ys = dot(y, s)
-    accept = pt.gt(ys, _CURVATURE_THRESHOLD)
+    if curvature_test == "absolute":
+        accept = pt.gt(ys, _CURVATURE_THRESHOLD)
+    else:
+        scale = pt.sqrt(dot(y, y) * dot(s, s))
+        accept = pt.gt(ys, _RELATIVE_TOLERANCE * scale)
     new_s_history = [
         pt.set_subtensor(h[head], pt.switch(accept, si, h[head]))
         for h, si in zip(s_history, s, strict=True)
@@ -209,9 +231,6 @@ def lbfgs(
 
 
 # ---- dense quasi-Newton: BFGS and SR1 ------------------------------------------
-# mize's relative tests: a BFGS pair is used when y's > 1e-8 |y| |s|, an SR1
-# update is skipped when |v'y| <= 1e-8 |v| |y| (Nocedal & Wright, eq. 6.26).
-_RELATIVE_TOLERANCE = 1e-8
 # mize's guard in denominators, R's .Machine$double.eps, in every dtype: it
 # only prevents a division by zero (float32's own epsilon would distort the
 # quotients of small gradients)

@@ -186,3 +186,24 @@ def test_numpy_interface_counts_match_torch_calls_of_the_closure():
     expected = WOLFE["rosenbrock/func_evals"] - np.arange(30)
     assert counts == [(int(n), int(n)) for n in expected]
     np.testing.assert_allclose(points, WOLFE["rosenbrock/x"][1:], rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("curvature_test", "stored"), [("absolute", 0), ("relative", 3)]
+)
+def test_curvature_test_decides_which_pairs_enter(curvature_test, stored):
+    # a tiny quadratic: y's ~ 1e-13, below PyTorch's absolute 1e-10, while
+    # the pairs have all the curvature of the problem (y's = |y| |s| / 4)
+    x = pytensor.shared(np.array([1.0, -1.0]), name="x")
+    cost = 1e-12 * (x[0] ** 2 + 4 * x[1] ** 2)
+    updates = po.lbfgs([x], cost, step_size=1e10, curvature_test=curvature_test)
+    step = compile_step(updates)
+    for _ in range(4):
+        step()
+    assert int(updates.state_dict()["lbfgs.stored"]) == stored
+
+
+def test_curvature_test_is_checked():
+    x = pytensor.shared(np.zeros(2), name="x")
+    with pytest.raises(ValueError, match="curvature_test must be 'absolute' or"):
+        po.lbfgs([x], (x**2).sum(), curvature_test="mize")
