@@ -35,6 +35,7 @@ from .interface import (
     scipy_minimize,
 )
 from .momentum import momentum_descent
+from .newton import truncated_newton
 from .proximal import fista, prox_box, prox_l1, prox_nonneg
 from .quasi_newton import bfgs, lbfgs, sr1
 from .transforms import (
@@ -93,6 +94,7 @@ __all__ = [
     "sgd_qn",
     "skip_nonfinite",
     "sr1",
+    "truncated_newton",
 ]
 
 __version__ = "0.1.0"
@@ -106,5 +108,6 @@ ALGORITHMS = {
         nadam, nag, radam, rasmussen_cg,
         rmsprop, rprop, sgd,
         delta_bar_delta, momentum_descent, sgd_qn,
+        truncated_newton,
     )
 }  # fmt: skip

@@ -215,6 +215,24 @@ RULES = [
         evals_vary=True,
     ),
     Rule(
+        "truncated_newton",
+        po.truncated_newton,
+        {
+            "line_search": po.line_search.backtracking(mode="FAST_COMPILE"),
+            "step0": "scipy",
+            "step_next_init": "slope_ratio",
+            "try_newton_step": False,
+        },
+        needs_cost=True,
+        bad_hyperparameters=(
+            {"cg_max_iter": 0},
+            {"exit": "descent"},
+            {"line_search": "nonsense"},
+            {"max_evals_per_iter": 0},
+        ),
+        evals_vary=True,
+    ),
+    Rule(
         "sr1",
         po.sr1,
         {

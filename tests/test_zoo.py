@@ -113,6 +113,12 @@ SHARES = {
     ),
     "bfgs": (po.bfgs, {}, EVERY),
     "sr1": (po.sr1, {}, EVERY),
+    # through the NumPy interface: Hessian-vector products by differences
+    "truncated_newton": (
+        po.truncated_newton,
+        {},
+        ("rosenbrock", "beale", "ill_conditioned_quadratic"),
+    ),
     "cg": (po.cg, {}, EVERY),
     "cg-hz-restart": (po.cg, {"variant": "HZ", "restart_every": 10}, EVERY),
     # Fletcher-Reeves without restarts stalls on Brown's badly scaled function
