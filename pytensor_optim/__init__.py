@@ -11,7 +11,9 @@ from ._protocol import Updates
 from ._stopping import Status
 from .adaptive import delta_bar_delta, sgd_qn
 from .conjugate import cg, rasmussen_cg
+from .curvature import hessian_free
 from .descent import gradient_descent
+from .evolution import cmaes
 from .first_order import (
     adadelta,
     adagrad,
@@ -68,9 +70,11 @@ __all__ = [
     "clip_by_global_norm",
     "clip_by_norm",
     "clip_by_value",
+    "cmaes",
     "delta_bar_delta",
     "fista",
     "gradient_descent",
+    "hessian_free",
     "lbfgs",
     "line_search",
     "lookahead",
@@ -108,6 +112,7 @@ ALGORITHMS = {
         nadam, nag, radam, rasmussen_cg,
         rmsprop, rprop, sgd,
         delta_bar_delta, momentum_descent, sgd_qn,
-        truncated_newton,
+        truncated_newton, hessian_free,
+        cmaes,
     )
 }  # fmt: skip

@@ -15,6 +15,8 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable
+from pytensor.ifelse import ifelse
+from pytensor.tensor.type import TensorType
 from pytensor.tensor.variable import TensorVariable
 
 from ._state import new_scalar, new_slot, param_labels
@@ -87,7 +89,7 @@ class Updates(dict):
                     f"two state variables are named {variable.name!r}; give the "
                     "parameters distinct names"
                 )
-            snapshot[variable.name] = np.array(variable.get_value(borrow=True))
+            snapshot[variable.name] = _snapshot(variable.get_value(borrow=True))
         return snapshot
 
     def load_state_dict(self, state_dict: Mapping) -> None:
@@ -105,19 +107,25 @@ class Updates(dict):
                 f"unexpected {sorted(unexpected)}"
             )
         for name, variable in expected.items():
-            value = np.asarray(state_dict[name])
             current = variable.get_value(borrow=True)
+            if isinstance(current, np.random.Generator):
+                _check_generator_state(name, state_dict[name])
+                continue
+            value = np.asarray(state_dict[name])
             if value.shape != np.shape(current) or value.dtype != current.dtype:
                 raise ValueError(
                     f"state_dict[{name!r}] has shape {value.shape} and dtype "
                     f"{value.dtype}, expected {np.shape(current)} and {current.dtype}"
                 )
         for name, variable in expected.items():
-            variable.set_value(np.array(state_dict[name]))
+            variable.set_value(_restore(variable, state_dict[name]))
 
     def reset(self) -> None:
         """Set every state variable back to its initial value."""
         for variable, initial in self._state:
+            if isinstance(initial, dict):  # a random generator's state
+                variable.set_value(_restore(variable, initial))
+                continue
             shape = np.shape(variable.get_value(borrow=True))
             variable.set_value(np.array(np.broadcast_to(initial, shape)))
 
@@ -172,11 +180,26 @@ class Problem:
     validated. Raises the errors API.md §1 lists, each naming the argument.
     """
 
-    def __init__(self, algo, params, cost, gradients, stop, updates, stopping):
+    def __init__(
+        self,
+        algo,
+        params,
+        cost,
+        gradients,
+        stop,
+        updates,
+        stopping,
+        *,
+        derivative_free=False,
+    ):
         self.algo = algo
         self.params = _check_params(params, algo)
         self.cost = _check_cost(cost, algo)
-        self.gradients = _check_gradients(gradients, self.params, self.cost, algo)
+        if derivative_free and gradients is None and self.cost is not None:
+            # a derivative-free rule never differentiates the cost
+            self.gradients = None
+        else:
+            self.gradients = _check_gradients(gradients, self.params, self.cost, algo)
         self.stop = _check_stop(stop)
         self.base = _check_updates(updates, self.params, self.stop)
         self.labels = param_labels(self.params)
@@ -238,6 +261,17 @@ class Problem:
         """One state variable of the rule as a whole (a scalar by default)."""
         variable, initial = new_scalar(self.name(slot), init, dtype, shape)
         self._state.append((variable, initial))
+        return variable
+
+    def random_generator(self, slot, seed):
+        """A shared NumPy ``Generator`` seeded by ``seed``, as state of the rule.
+
+        Its update (the ``next_rng`` of a random variable) goes with the other
+        state updates; ``state_dict`` holds its bit generator's state.
+        """
+        generator = np.random.default_rng(seed)
+        variable = pytensor.shared(generator, name=self.name(slot))
+        self._state.append((variable, generator.bit_generator.state))
         return variable
 
     @property
@@ -368,6 +402,11 @@ class Problem:
             )
         if "ftol" in given and self.cost is None:
             raise ValueError(f"{self.algo}() needs cost to stop on ftol")
+        if "gtol" in given and self.gradients is None:
+            raise ValueError(
+                f"gtol={given['gtol']!r}: {self.algo}() is derivative-free and "
+                "computes no gradient to stop on"
+            )
         checked = {}
         for key in ("max_iter", "max_evals"):
             if key in given:
@@ -438,7 +477,7 @@ class Problem:
         # A step is applied only while running and no criterion holds at the
         # evaluated point; everything the rule updates is frozen otherwise.
         frozen = [
-            (variable, pt.switch(apply, expression, variable))
+            (variable, _applied(apply, expression, variable))
             for variable, expression in pairs + state_pairs
         ]
         converged_before = [c for c, status in before if status.success]
@@ -464,7 +503,7 @@ class Problem:
         ]
 
     def _non_finite(self):
-        values = [pt.all(pt.isfinite(g)) for g in self.gradients]
+        values = [pt.all(pt.isfinite(g)) for g in self.gradients or ()]
         if self.cost is not None:
             values.insert(0, pt.isfinite(self.cost))
         return pt.invert(_all(values))
@@ -472,6 +511,37 @@ class Problem:
 
 def _all(conditions):
     return reduce(pt.and_, conditions)
+
+
+def _applied(apply, expression, variable):
+    """``expression`` when ``apply`` holds, else ``variable`` (kept)."""
+    if isinstance(variable.type, TensorType):
+        return pt.switch(apply, expression, variable)
+    # a random generator cannot go through an elementwise switch
+    return ifelse(apply, expression, variable)
+
+
+def _snapshot(value):
+    if isinstance(value, np.random.Generator):
+        return value.bit_generator.state
+    return np.array(value)
+
+
+def _check_generator_state(name, value):
+    if not isinstance(value, dict) or "bit_generator" not in value:
+        raise ValueError(
+            f"state_dict[{name!r}] must be a bit generator's state (a dict), got "
+            f"{type(value).__name__} of shape {np.shape(value)}"
+        )
+
+
+def _restore(variable, value):
+    current = variable.get_value(borrow=True)
+    if isinstance(current, np.random.Generator):
+        generator = np.random.Generator(type(current.bit_generator)())
+        generator.bit_generator.state = value
+        return generator
+    return np.array(value)
 
 
 def _any(conditions):

@@ -215,6 +215,23 @@ RULES = [
         evals_vary=True,
     ),
     Rule(
+        "hessian_free",
+        po.hessian_free,
+        # the conformance problem has no model output: exact Hessian products
+        {"gauss_newton": False, "cg_max_iter": 20, "mode": "FAST_COMPILE"},
+        needs_cost=True,
+        bad_hyperparameters=(
+            {"damping": -1.0},
+            {"cg_max_iter": 0},
+            {"warm_start": 1.5},
+            {"cg_tolerance": 0.0},
+            {"preconditioner": "martens"},
+            {"gauss_newton": True},
+        ),
+        initial_values=("damping",),
+        evals_vary=True,
+    ),
+    Rule(
         "truncated_newton",
         po.truncated_newton,
         {
@@ -349,6 +366,17 @@ RULES = [
         po.momentum_descent,
         {"step_size": 0.3, "momentum": "nsconvex", "nesterov": True},
         bad_hyperparameters=({"step_size": -1.0},),
+    ),
+    # lambda evaluations per call (evals_vary: max_evals=4 ends the first call)
+    Rule(
+        "cmaes",
+        po.cmaes,
+        {"sigma": 0.5, "seed": 1},
+        needs_cost=True,
+        derivative_free=True,
+        bad_hyperparameters=({"sigma": 0.0}, {"popsize": 1}, {"seed": -1}),
+        initial_values=("sigma", "seed"),
+        evals_vary=True,
     ),
 ]
 

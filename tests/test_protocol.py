@@ -210,11 +210,13 @@ def test_float32_stays_float32(rule, kind):
 
     kwargs = {key: convert(key, value) for key, value in rule.kwargs.items()}
     stop = pytensor.shared(np.int32(0))
-    result = rule.function(params, cost, stop=stop, gtol=1e-6, xtol=1e-9, **kwargs)
+    gtol = {} if rule.derivative_free else {"gtol": 1e-6}
+    result = rule.function(params, cost, stop=stop, **gtol, xtol=1e-9, **kwargs)
     for variable, expression in result.items():
         # same dtype and rank; static lengths may be more specific than the key's
         assert variable.type.is_super(expression.type), variable
-        assert expression.type.dtype == variable.type.dtype
+        if hasattr(variable.type, "dtype"):  # not a random generator
+            assert expression.type.dtype == variable.type.dtype
     # no float64 tensor anywhere: only scalars (schedules, counters) may be
     for variable in ancestors(list(result.values())):
         if getattr(variable.type, "ndim", 0) > 0:
@@ -311,6 +313,8 @@ def test_max_evals(rule):
 
 @rules
 def test_gtol_stops_at_the_converged_point(rule):
+    if rule.derivative_free:
+        pytest.skip("no gradient: gtol raises ValueError (see the rule's tests)")
     params, cost = quadratic()
     result, _, history, _ = run_until_stop(rule, params, cost, gtol=1e-4)
     assert Status(int(result.status.get_value())) == Status.CONVERGED_GTOL
@@ -384,7 +388,11 @@ def test_without_stop_no_status(rule):
 @rules
 def test_converges_on_the_quadratic(rule):
     params, cost = quadratic()
-    result, _, _, _ = run_until_stop(rule, params, cost, gtol=1e-6)
-    assert Status(int(result.status.get_value())) == Status.CONVERGED_GTOL
+    if rule.derivative_free:
+        result, _, _, _ = run_until_stop(rule, params, cost, xtol=1e-7)
+        assert Status(int(result.status.get_value())).success
+    else:
+        result, _, _, _ = run_until_stop(rule, params, cost, gtol=1e-6)
+        assert Status(int(result.status.get_value())) == Status.CONVERGED_GTOL
     np.testing.assert_allclose(params[0].get_value(), CENTRE_W, atol=1e-5)
     np.testing.assert_allclose(params[1].get_value(), CENTRE_M, atol=1e-5)

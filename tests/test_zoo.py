@@ -113,6 +113,13 @@ SHARES = {
     ),
     "bfgs": (po.bfgs, {}, EVERY),
     "sr1": (po.sr1, {}, EVERY),
+    # no model output and no differentiable gradient through the NumPy
+    # interface: Hessian-vector products by differences of the gradient
+    "hessian_free": (
+        po.hessian_free,
+        {"gauss_newton": False},
+        ("rosenbrock", "beale", "ill_conditioned_quadratic"),
+    ),
     # through the NumPy interface: Hessian-vector products by differences
     "truncated_newton": (
         po.truncated_newton,
@@ -127,6 +134,8 @@ SHARES = {
         {"variant": "FR"},
         tuple(name for name in EVERY if name != "brown_badly_scaled"),
     ),
+    # derivative-free: the cost only (df=None); stops on purecma's criteria
+    "cmaes": (po.cmaes, {"seed": 0}, ("rosenbrock", "beale")),
 }
 
 MAX_ITER = 25_000
@@ -165,14 +174,13 @@ CASES = [
 def test_solves_its_share(rule_id, problem):
     rule, hyperparameters, _ = SHARES[rule_id]
     zoo = ZOO[problem]
+    if getattr(rule, "derivative_free", False):
+        both = value_and_gradient(problem)
+        f, df, tolerance = (lambda x: both(x)[0]), None, {}
+    else:
+        f, df, tolerance = value_and_gradient(problem), True, {"gtol": 1e-6}
     iterator = po.minimize_iterator(
-        zoo.x0,
-        value_and_gradient(problem),
-        True,
-        rule,
-        max_iter=MAX_ITER,
-        gtol=1e-6,
-        **hyperparameters,
+        zoo.x0, f, df, rule, max_iter=MAX_ITER, **tolerance, **hyperparameters
     )
     for _ in iterator:
         pass

@@ -78,7 +78,7 @@ class minimize_iterator:  # the seed's lower-case name
     **kwargs
         Passed to ``opt_algo``. ``max_iter=1000`` and ``gtol=1e-5`` are the
         defaults of this interface (each applies unless given; pass ``None``
-        to switch one off).
+        to switch one off; derivative-free rules get no ``gtol``).
 
     Attributes
     ----------
@@ -144,7 +144,10 @@ class minimize_iterator:  # the seed's lower-case name
         cost, gradients = callable_cost(
             self._structure, self._tracker, self._params, f, df
         )
-        options = {**_DEFAULTS, **kwargs}
+        defaults = dict(_DEFAULTS)
+        if getattr(algo, "derivative_free", False):
+            del defaults["gtol"]  # no gradient to stop on
+        options = {**defaults, **kwargs}
         options = {key: value for key, value in options.items() if value is not None}
         self.updates = algo(
             self._params, cost=cost, gradients=gradients, stop=self._stop, **options
