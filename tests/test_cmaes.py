@@ -72,9 +72,15 @@ def test_reaches_ftarget_with_cma_like_evaluation_counts(name, seeds):
         assert value <= DATA["ftarget"]  # the parameters hold the best point
         counts.append(evals)
     assert len(counts) >= len(seeds) - 1
+    # the same algorithm (purecma): within 1.5x either way
     reference = DATA["purecma"][name]["median"]
     assert np.median(counts) <= 1.5 * reference, (counts, reference)
     assert np.median(counts) >= reference / 1.5, (counts, reference)
+    # the full cma package: at most 1.5x its median, except on the ellipsoid,
+    # where its active covariance update (negative weights, not implemented
+    # here) gives it 3930 evaluations to our 5920 (1.51x)
+    if name != "ellipsoid":
+        assert np.median(counts) <= 1.5 * DATA["cma"][name]["median"], counts
 
 
 # ---- purecma's update, transcribed ------------------------------------------
