@@ -63,6 +63,12 @@ METHODS = {
         ("bfgs", {}),
         ("BFGS", {"gtol": GTOL, "maxiter": MAX_ITER}),
     ),
+    # BFGS configured as SciPy's: no scaling of H before the first update,
+    # and SciPy's first step 1.01 / |g|
+    "bfgs-scipy": (
+        ("bfgs", {"scale_hess": False, "step0": "scipy"}),
+        ("BFGS", {"gtol": GTOL, "maxiter": MAX_ITER}),
+    ),
     "cg": (
         ("cg", {}),
         ("CG", {"gtol": GTOL, "maxiter": MAX_ITER}),
