@@ -21,15 +21,23 @@ from .line_search._core import last_or, like, loop
 __all__ = ["CurrentPoint", "current_point", "line_search_step", "searched"]
 
 
-def searched(problem, line_search, **defaults):
+def searched(problem, line_search, required=False, **defaults):
     """The rule's search from its ``line_search=`` argument (None stays None).
 
     ``defaults`` are the rule's preferred options of a search given by name
-    (see :func:`~pytensor_optim.line_search.get_line_search`).
+    (see :func:`~pytensor_optim.line_search.get_line_search`). A rule that
+    cannot do without a search says ``required=True``: ``None`` then raises
+    ``TypeError`` naming the rule.
 
     Raises ``ValueError`` naming the rule when a search is asked for without
     a cost.
     """
+    if required and line_search is None:
+        raise TypeError(
+            f"{problem.algo}() needs a line search: line_search must be a name, "
+            "a line search or a callable, got None (use 'constant' for a fixed "
+            "step)"
+        )
     search = get_line_search(line_search, **defaults)
     if search is not None and problem.cost is None:
         raise ValueError(

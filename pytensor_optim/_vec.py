@@ -2,9 +2,20 @@
 
 from functools import reduce
 
+import numpy as np
 import pytensor.tensor as pt
 
-__all__ = ["axpy", "dot", "max_abs", "sum_abs"]
+__all__ = ["MACHINE_EPSILON", "axpy", "constant", "dot", "max_abs", "sum_abs"]
+
+# mize's guard in denominators, R's .Machine$double.eps, in every dtype: it
+# only prevents a division by zero (float32's own epsilon would distort the
+# quotients of small numbers)
+MACHINE_EPSILON = np.finfo(np.float64).eps
+
+
+def constant(value, dtype):
+    """``value`` as a constant tensor of ``dtype`` (no upcast of a float32 graph)."""
+    return pt.constant(np.asarray(value, dtype=dtype))
 
 
 def dot(a, b, dtype="float64"):

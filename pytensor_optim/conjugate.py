@@ -18,16 +18,11 @@ from ._protocol import Problem
 from ._searched import current_point, line_search_step, searched
 from ._stopping import Status
 from ._validate import concrete
-from ._vec import dot
+from ._vec import MACHINE_EPSILON, constant, dot
 from .line_search._core import check_max_evals
 from .line_search._rasmussen import _Rasmussen
 
 __all__ = ["BETA", "cg", "rasmussen_cg"]
-
-# mize's guard in denominators, R's .Machine$double.eps, in every dtype: it
-# only prevents a division by zero (float32's own epsilon would distort the
-# quotients of small gradients)
-_EPS = np.finfo(np.float64).eps
 
 
 def _inner(a, b, eps):
@@ -275,12 +270,7 @@ def cg(
     problem = Problem("cg", params, cost, gradients, stop, updates, stopping)
     beta_rule = _check_variant(variant)
     restart_every = _check_restart_every(restart_every)
-    if line_search is None:
-        raise TypeError(
-            "cg() needs a line search: line_search must be a name, a line "
-            "search or a callable, got None (use 'constant' for a fixed step)"
-        )
-    search = searched(problem, line_search, c2=0.1)
+    search = searched(problem, line_search, required=True, c2=0.1)
     if max_evals_per_iter is not None:
         check_max_evals(max_evals_per_iter, "max_evals_per_iter")
     initial_step = InitialStep(
@@ -292,7 +282,7 @@ def cg(
     )
     current = current_point(problem, search)
     dtype = str(np.result_type(*(p.dtype for p in problem.params)))
-    eps = pt.constant(np.asarray(_EPS, dtype=dtype))
+    eps = constant(MACHINE_EPSILON, dtype)
     previous_gradient = problem.slot("previous_gradient")
     previous_direction = problem.slot("direction")
 

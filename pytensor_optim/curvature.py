@@ -14,6 +14,7 @@ from pytensor.tensor.variable import TensorVariable
 from ._docs import insert_docs
 from ._protocol import Problem
 from ._validate import check_flag, check_range, initial_value
+from ._vec import constant
 from .line_search._core import _check_mode, last_or, like, loop
 from .newton import _exact_product
 from .quasi_newton import _Flat
@@ -32,10 +33,6 @@ _DAMPING_UP, _DAMPING_DOWN = 1.5, 2.0 / 3.0
 _PRECONDITIONER_EXPONENT = 0.75
 # Martens & Sutskever (2012), §8.8: Armijo constant, shrink factor, tries
 _ARMIJO_C1, _ARMIJO_SHRINK, _ARMIJO_TRIES = 1e-2, 0.8, 60
-
-
-def _constant(value, dtype):
-    return pt.constant(np.asarray(value, dtype=dtype))
 
 
 def backtracking_iterations(cg_max_iter):
@@ -151,7 +148,7 @@ def _preconditioner_diagonal(preconditioner, problem, damping):
             )
         piece = pt.cast(piece, param.dtype)
         if statistic:
-            exponent = _constant(_PRECONDITIONER_EXPONENT, param.dtype)
+            exponent = constant(_PRECONDITIONER_EXPONENT, param.dtype)
             piece = (piece + pt.cast(damping, param.dtype)) ** exponent
         pieces.append(piece)
     return pieces
@@ -219,7 +216,7 @@ def hessian_free(
         non-negative tensors aligned with ``params`` is Martens' statistic
         :math:`s = \sum_i \nabla f_i \odot \nabla f_i` (the sum over the
         examples of the squared per-example gradients, which the user
-        computes), used as :math:`M = (s + \lambda)^{{3/4}}`. A callable
+        computes), used as :math:`M = (s + \lambda)^{3/4}`. A callable
         ``damping -> list of tensors`` gives :math:`M` itself (positive).
         ``"martens"`` raises ``ValueError``: per-example gradients are not
         available from a scalar cost.
@@ -231,7 +228,7 @@ def hessian_free(
     armijo : bool, default True
         Backtrack the chosen step :math:`p` (steps :math:`1, 0.8, 0.8^2,
         \dots`, at most 60) until the Armijo condition with
-        :math:`c_1 = 10^{{-2}}` holds, as Martens & Sutskever (2012); no step
+        :math:`c_1 = 10^{-2}` holds, as Martens & Sutskever (2012); no step
         when none does. ``False``: take :math:`p` whenever the cost there is
         finite (Martens 2010, Algorithm 1).
     mode : str or Mode, optional
@@ -253,7 +250,7 @@ def hessian_free(
     .. math::
 
         q(p) = g^\top p + \tfrac12 p^\top B p, \qquad
-        \phi(p) = q(p) + \tfrac{{\lambda}}{{2}} \|p\|_2^2 .
+        \phi(p) = q(p) + \tfrac{\lambda}{2} \|p\|_2^2 .
 
     The Gauss-Newton product needs no matrix: :math:`J v` by an R-op of
     ``outputs``, :math:`H_L u` by differentiating
@@ -261,17 +258,17 @@ def hessian_free(
     product is :math:`\nabla (\nabla f^\top v)`.
 
     *Inner CG* (preconditioned by :math:`M`, identity by default) minimises
-    :math:`\phi` from :math:`p_0 = \zeta p_{{\text{{prev}}}}` (the final CG
+    :math:`\phi` from :math:`p_0 = \zeta p_{\text{prev}}` (the final CG
     iterate of the previous call): :math:`r_0 = (B + \lambda I) p_0 + g`,
-    :math:`y_j = M^{{-1}} r_j`, :math:`d_0 = -y_0`,
+    :math:`y_j = M^{-1} r_j`, :math:`d_0 = -y_0`,
 
     .. math::
 
-        \alpha_j = \frac{{r_j^\top y_j}}{{d_j^\top (B + \lambda I) d_j}}, \
-        p_{{j+1}} = p_j + \alpha_j d_j, \
-        r_{{j+1}} = r_j + \alpha_j (B + \lambda I) d_j, \
-        d_{{j+1}} = -y_{{j+1}}
-            + \frac{{r_{{j+1}}^\top y_{{j+1}}}}{{r_j^\top y_j}} d_j,
+        \alpha_j = \frac{r_j^\top y_j}{d_j^\top (B + \lambda I) d_j}, \
+        p_{j+1} = p_j + \alpha_j d_j, \
+        r_{j+1} = r_j + \alpha_j (B + \lambda I) d_j, \
+        d_{j+1} = -y_{j+1}
+            + \frac{r_{j+1}^\top y_{j+1}}{r_j^\top y_j} d_j,
 
     with :math:`\phi(p_i) = \tfrac12 p_i^\top (r_i + g)`. It stops at
     iteration :math:`i` (Martens §4.4) when
@@ -279,7 +276,7 @@ def hessian_free(
     .. math::
 
         i > k, \quad \phi(p_i) < 0, \quad
-        \frac{{\phi(p_i) - \phi(p_{{i-k}})}}{{\phi(p_i)}} < k \epsilon,
+        \frac{\phi(p_i) - \phi(p_{i-k})}{\phi(p_i)} < k \epsilon,
         \quad k = \max(10, \lfloor 0.1 i \rfloor),
 
     after ``cg_max_iter`` iterations, when the residual vanishes, or when
@@ -293,16 +290,16 @@ def hessian_free(
 
     *Damping* (§4.1): with the reduction ratio
 
-    .. math:: \rho = \frac{{f(\theta_k + p) - f}}{{q(p)}},
+    .. math:: \rho = \frac{f(\theta_k + p) - f}{q(p)},
 
     :math:`\lambda \leftarrow \tfrac32 \lambda` when :math:`\rho < \tfrac14`
     (or :math:`\rho` is not finite), :math:`\lambda \leftarrow \tfrac23
     \lambda` when :math:`\rho > \tfrac34`; the new :math:`\lambda` serves
     the next call.
 
-    *Step*: :math:`\theta_{{k+1}} = \theta_k + t p`, with :math:`t` the first
+    *Step*: :math:`\theta_{k+1} = \theta_k + t p`, with :math:`t` the first
     of :math:`1, 0.8, 0.8^2, \dots` such that :math:`f(\theta_k + t p) \le f
-    + 10^{{-2}} t g^\top p` (``armijo=True``), else :math:`t = 0` (no move).
+    + 10^{-2} t g^\top p` (``armijo=True``), else :math:`t = 0` (no move).
     A direction that is not a descent direction is not taken
     (:math:`t = 0`, and the damping grows).
 
@@ -311,7 +308,7 @@ def hessian_free(
     of parameters). Evaluations counted towards ``max_evals``: the cost and
     gradient at :math:`\theta_k`, each curvature product and each cost
     evaluation. State: ``hessian_free.damping``, ``slots["cg_solution"]``
-    (:math:`p_{{\text{{prev}}}}`), ``hessian_free.cg_iterations`` and
+    (:math:`p_{\text{prev}}`), ``hessian_free.cg_iterations`` and
     ``hessian_free.reduction_ratio`` (of the last call).
 
     References
@@ -377,8 +374,8 @@ def hessian_free(
     x = flat.join(params)
     g = flat.join(problem.gradients)
     f = pt.cast(problem.cost, dtype)
-    eps = _constant(np.finfo(dtype).eps, dtype)
-    zero, half, one = (_constant(v, dtype) for v in (0, 0.5, 1))
+    eps = constant(np.finfo(dtype).eps, dtype)
+    zero, half, one = (constant(v, dtype) for v in (0, 0.5, 1))
 
     def times_curvature(d):
         pieces = flat.split(d)
@@ -425,12 +422,12 @@ def hessian_free(
         return times_curvature(d) + lam * d
 
     # ---- inner CG (Martens §4.3-4.5) --------------------------------------
-    p0 = _constant(decay, dtype) * flat.join(previous)
+    p0 = constant(decay, dtype) * flat.join(previous)
     r0 = damped(p0) + g if decay != 0 else g
     y0 = precondition(r0)
     phi0 = half * pt.dot(p0, r0 + g)
     phis0 = pt.set_subtensor(pt.zeros((cg_max_iter + 1,), dtype=dtype)[0], phi0)
-    fraction = _constant(tolerance, dtype)
+    fraction = constant(tolerance, dtype)
 
     def inner(p, r, d, ry, phis, i, *invariants):
         ad = damped(d)
@@ -476,7 +473,7 @@ def hessian_free(
 
     # ---- CG backtracking (Martens §4.6) -----------------------------------
     rows = pt.concatenate([pt.shape_padleft(p0), iterates])
-    kept = _constant(backtracking_iterations(cg_max_iter)[::-1], "int64")
+    kept = constant(backtracking_iterations(cg_max_iter)[::-1], "int64")
     candidates = kept[pt.lt(kept, done).nonzero()]
     final_cost = cost_at(final)
 
@@ -507,19 +504,19 @@ def hessian_free(
     descent = pt.and_(pt.lt(slope, zero), pt.isfinite(step_cost))
     rho_usable = pt.and_(descent, pt.isfinite(rho))
     new_lam = pt.switch(
-        pt.or_(pt.invert(rho_usable), pt.lt(rho, _constant(_RHO_LOW, dtype))),
-        lam * _constant(_DAMPING_UP, dtype),
+        pt.or_(pt.invert(rho_usable), pt.lt(rho, constant(_RHO_LOW, dtype))),
+        lam * constant(_DAMPING_UP, dtype),
         pt.switch(
-            pt.gt(rho, _constant(_RHO_HIGH, dtype)),
-            lam * _constant(_DAMPING_DOWN, dtype),
+            pt.gt(rho, constant(_RHO_HIGH, dtype)),
+            lam * constant(_DAMPING_DOWN, dtype),
             lam,
         ),
     )
 
     # ---- the step ----------------------------------------------------------
     if armijo:
-        c1 = _constant(_ARMIJO_C1, dtype)
-        shrink = _constant(_ARMIJO_SHRINK, dtype)
+        c1 = constant(_ARMIJO_C1, dtype)
+        shrink = constant(_ARMIJO_SHRINK, dtype)
 
         def sufficient(rate, value):
             return pt.le(value, f + c1 * rate * slope)
@@ -552,7 +549,7 @@ def hessian_free(
         (lam, new_lam),
         *zip(previous, flat.split(kept_solution), strict=True),
         (cg_iterations, pt.cast(done, "int64")),
-        (ratio, pt.switch(descent, rho, _constant(np.nan, dtype))),
+        (ratio, pt.switch(descent, rho, constant(np.nan, dtype))),
     ]
     products = done + (1 if decay != 0 else 0)
     evals = 2 + products + backtrack_evals + line_evals

@@ -17,6 +17,7 @@ from ._docs import insert_docs
 from ._initial_step import InitialStep
 from ._protocol import Problem
 from ._searched import current_point, line_search_step, searched
+from ._vec import constant
 from .line_search._core import check_max_evals, last_or, like, loop
 from .quasi_newton import _Flat
 
@@ -26,10 +27,6 @@ EXITS = ("curvature", "strong")
 HESSIAN_PRODUCTS = ("auto", "exact", "finite_difference")
 # mize's tolerance of the "strong" exit: g'z must fall by more than this
 _STRONG_TOLERANCE = 1e-15
-
-
-def _constant(value, dtype):
-    return pt.constant(np.asarray(value, dtype=dtype))
 
 
 def _exact_product(problem, placeholders):
@@ -85,11 +82,11 @@ def truncated_newton(
     cg_max_iter : int, default 40
         The most inner conjugate-gradient iterations (Hessian-vector
         products) of one call; mize's (and TNPACK's) 40.
-    exit : {{"curvature", "strong"}}, default "curvature"
+    exit : {"curvature", "strong"}, default "curvature"
         ``"curvature"``: the inner loop stops on convergence or non-positive
         curvature. ``"strong"`` (TNPACK's descent test) also stops it when
         :math:`g^\top z` stops decreasing, keeping the previous iterate.
-    hessian_product : {{"auto", "exact", "finite_difference"}}, default "auto"
+    hessian_product : {"auto", "exact", "finite_difference"}, default "auto"
         ``"exact"``: Hessian-vector products by automatic differentiation
         (``pytensor.gradient.hessian_vector_product``); ``ValueError`` when
         the gradient cannot be differentiated (e.g. a cost given by a NumPy
@@ -116,7 +113,7 @@ def truncated_newton(
         \alpha_j = \frac{r_j^\top r_j}{d_j^\top H d_j}, \quad
         z_{j+1} = z_j + \alpha_j d_j, \quad
         r_{j+1} = r_j + \alpha_j H d_j, \quad
-        d_{j+1} = -r_{j+1} + \frac{r_{j+1}^\top r_{j+1}}{r_j^\top r_j} d_j,
+        d_{j+1} = -r_{j+1} + \frac{r_{j+1}^\top r_{j+1}{r_j^\top r_j} d_j,
 
     stopping with :math:`p = z_{j+1}` once
 
@@ -139,7 +136,7 @@ def truncated_newton(
     The inner loop is a ``scan`` of at most ``cg_max_iter`` iterations that
     ends early; its products :math:`H d_j` differ from mize's forward
     differences :math:`(\nabla f(x + h d) - g)/h`,
-    :math:`h = 2\sqrt{{\epsilon}}(1 + \|x\|_2)/\|d\|_2`, which are only used
+    :math:`h = 2\sqrt{\epsilon}(1 + \|x\|_2)/\|d\|_2`, which are only used
     (with ``hessian_product="finite_difference"``, or ``"auto"`` when the
     gradient has no derivative; :math:`\epsilon` the machine epsilon of the
     parameters' dtype) as the fallback. Each Hessian-vector product counts
@@ -194,11 +191,6 @@ def truncated_newton(
             f"{algo}() needs cost: its Hessian-vector products and line search "
             "differentiate and compare costs"
         )
-    if line_search is None:
-        raise TypeError(
-            f"{algo}() needs a line search: line_search must be a name, a line "
-            "search or a callable, got None (use 'constant' for a fixed step)"
-        )
     if (
         not isinstance(cg_max_iter, numbers.Integral)
         or isinstance(cg_max_iter, bool | np.bool_)
@@ -212,7 +204,7 @@ def truncated_newton(
             f"hessian_product must be one of {list(HESSIAN_PRODUCTS)}, "
             f"got {hessian_product!r}"
         )
-    search = searched(problem, line_search, c2=0.9)
+    search = searched(problem, line_search, required=True, c2=0.9)
     if max_evals_per_iter is not None:
         check_max_evals(max_evals_per_iter, "max_evals_per_iter")
     initial_step = InitialStep(
@@ -243,8 +235,8 @@ def truncated_newton(
     cg_iterations = problem.scalar("cg_iterations", 0, "int64")
     g = flat.join(current.gradients)
     x = flat.join(params)
-    eps = _constant(np.finfo(dtype).eps, dtype)
-    zero = _constant(0, dtype)
+    eps = constant(np.finfo(dtype).eps, dtype)
+    zero = constant(0, dtype)
 
     def times_hessian(d):
         pieces = flat.split(d)
@@ -269,7 +261,7 @@ def truncated_newton(
         return pt.switch(usable, difference, pt.zeros_like(difference))
 
     g_norm = pt.sqrt(pt.dot(g, g))
-    tolerance = pt.minimum(_constant(0.5, dtype), pt.sqrt(g_norm)) * g_norm
+    tolerance = pt.minimum(constant(0.5, dtype), pt.sqrt(g_norm)) * g_norm
     valid = pt.and_(pt.isfinite(g_norm), pt.gt(g_norm, 0))
     steepest = -g
 
@@ -285,7 +277,7 @@ def truncated_newton(
         if exit == "strong":
             rising = pt.ge(
                 pt.dot(g, z_next),
-                pt.dot(g, z) + _constant(_STRONG_TOLERANCE, dtype),
+                pt.dot(g, z) + constant(_STRONG_TOLERANCE, dtype),
             )
             unusable = pt.or_(unusable, rising)
         # a failed first iteration falls back to steepest descent

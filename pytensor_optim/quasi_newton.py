@@ -12,7 +12,7 @@ from ._searched import current_point, line_search_step, searched
 from ._state import param_shape
 from ._stopping import Status
 from ._validate import check_flag
-from ._vec import axpy, dot, sum_abs
+from ._vec import MACHINE_EPSILON, axpy, constant, dot, sum_abs
 from .line_search._core import check_max_evals
 
 __all__ = ["bfgs", "lbfgs", "sr1"]
@@ -231,14 +231,6 @@ def lbfgs(
 
 
 # ---- dense quasi-Newton: BFGS and SR1 ------------------------------------------
-# mize's guard in denominators, R's .Machine$double.eps, in every dtype: it
-# only prevents a division by zero (float32's own epsilon would distort the
-# quotients of small gradients)
-_EPS = np.finfo(np.float64).eps
-
-
-def _constant(value, dtype):
-    return pt.constant(np.asarray(value, dtype=dtype))
 
 
 def _norm(vector):
@@ -248,7 +240,7 @@ def _norm(vector):
 def _has_bfgs_curvature(s, y):
     """mize's curvature test: :math:`y^\\top s > 10^{-8} \\|y\\| \\|s\\|`."""
     ys = pt.dot(y, s)
-    scale = _constant(_RELATIVE_TOLERANCE, ys.dtype) * _norm(y) * _norm(s)
+    scale = constant(_RELATIVE_TOLERANCE, ys.dtype) * _norm(y) * _norm(s)
     return pt.and_(pt.and_(pt.isfinite(ys), pt.isfinite(scale)), pt.gt(ys, scale))
 
 
@@ -263,7 +255,7 @@ def _bfgs_update(inverse_hessian, s, y):
     the pair fails the curvature test :math:`y^\top s > 10^{-8} \|y\| \|s\|`.
     """
     dtype = inverse_hessian.dtype
-    rho = 1 / (pt.dot(y, s) + _constant(_EPS, dtype))
+    rho = 1 / (pt.dot(y, s) + constant(MACHINE_EPSILON, dtype))
     h_y = pt.dot(inverse_hessian, y)
     y_h = pt.dot(y, inverse_hessian)
     updated = (
@@ -284,7 +276,7 @@ def _sr1_update(inverse_hessian, s, y):
     """
     v = s - pt.dot(inverse_hessian, y)
     vy = pt.dot(v, y)
-    tolerance = _constant(_RELATIVE_TOLERANCE, vy.dtype)
+    tolerance = constant(_RELATIVE_TOLERANCE, vy.dtype)
     skip = pt.le(pt.abs(vy), tolerance * _norm(v) * _norm(y))
     return pt.switch(skip, inverse_hessian, inverse_hessian + pt.outer(v, v) / vy)
 
@@ -341,12 +333,7 @@ def _dense_quasi_newton(
     """
     algo = problem.algo
     check_flag("scale_hess", scale_hess)
-    if line_search is None:
-        raise TypeError(
-            f"{algo}() needs a line search: line_search must be a name, a line "
-            "search or a callable, got None (use 'constant' for a fixed step)"
-        )
-    search = searched(problem, line_search, c2=c2)
+    search = searched(problem, line_search, required=True, c2=c2)
     if max_evals_per_iter is not None:
         check_max_evals(max_evals_per_iter, "max_evals_per_iter")
     initial_step = InitialStep(

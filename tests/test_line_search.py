@@ -535,3 +535,10 @@ def test_a_rule_prefers_options_for_a_search_given_by_name():
     assert get_line_search("backtracking", c2=0.1).c1 == 1e-4
     configured = strong_wolfe(c2=0.5)
     assert get_line_search(configured, c2=0.1) is configured
+
+
+@pytest.mark.parametrize("rule", [po.bfgs, po.sr1, po.cg, po.truncated_newton])
+def test_rules_that_need_a_search_refuse_none(rule):
+    x = pytensor.shared(np.zeros(2), name="x")
+    with pytest.raises(TypeError, match=rf"{rule.__name__}\(\) needs a line search"):
+        rule([x], (x**2).sum(), line_search=None)
