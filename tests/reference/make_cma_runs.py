@@ -16,8 +16,10 @@ N. Hansen:
   (the module's fallback without ``RecombinationWeights``): the algorithm
   :func:`pytensor_optim.cmaes` implements, the one ``tests/test_cmaes.py``
   compares with;
-* ``cma``: the full ``cma.CMAEvolutionStrategy`` (active covariance update,
-  more refined defaults), for context.
+* ``cma``: the full ``cma.CMAEvolutionStrategy`` with its defaults
+  (``CMA_active=True``: the active covariance update, and more refined
+  settings): what :func:`pytensor_optim.cmaes` with ``active=True`` (the
+  active CMA-ES of Hansen's tutorial) is compared with.
 
 The medians (and the raw counts) go to ``data/cma_runs.json``.
 """
