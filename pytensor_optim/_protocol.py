@@ -208,6 +208,7 @@ class Problem:
         self._counter = None
         self._status = None
         self._evaluations = None
+        self._criteria = None
         self._unique_prefix = None
         # Updates of state owned by hyperparameters (stateful schedules).
         self.extra_updates = []
@@ -423,9 +424,16 @@ class Problem:
     def _tolerance(self, key, dtype):
         return resolve(self.stopping[key], key, dtype, low=0)
 
-    def _stopping_pairs(self, pairs, evals, reasons):
-        stop, stopping = self.stop, self.stopping
-        running = pt.eq(stop, 0)
+    def _criteria_at_point(self):
+        """The protocol's criteria judged before a step, built once.
+
+        ``(reasons, state_pairs)``: non-finite values, ``gtol`` and ``ftol``
+        at the current point (``self.cost``, ``self.gradients``), and the
+        update of the cost ``ftol`` remembers.
+        """
+        if self._criteria is not None:
+            return self._criteria
+        stopping = self.stopping
         before = [(self._non_finite(), Status.NON_FINITE)]
         if "gtol" in stopping:
             before.append(
@@ -448,6 +456,26 @@ class Problem:
                 (pt.le(pt.abs(previous - cost), ftol * scale), Status.CONVERGED_FTOL)
             )
             state_pairs.append((previous, cost))
+        self._criteria = (tuple(before), tuple(state_pairs))
+        return self._criteria
+
+    def stops_before_step(self):
+        """Whether this call will not step, judged at the current point.
+
+        True once the run has stopped, or when a criterion of the protocol
+        (non-finite values, ``gtol``, ``ftol``) holds at ``self.cost`` and
+        ``self.gradients``; ``None`` without ``stop``. A rule with a line
+        search passes it on, so that a stopping call evaluates nothing.
+        """
+        if self.stop is None:
+            return None
+        before, _ = self._criteria_at_point()
+        return pt.or_(pt.neq(self.stop, 0), _any(c for c, _ in before))
+
+    def _stopping_pairs(self, pairs, evals, reasons):
+        stop, stopping = self.stop, self.stopping
+        running = pt.eq(stop, 0)
+        before, state_pairs = (list(part) for part in self._criteria_at_point())
         before += [reason for reason in reasons if reason[1] in BEFORE_STEP]
 
         after = []

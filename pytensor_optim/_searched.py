@@ -112,15 +112,24 @@ def line_search_step(problem, search, current, direction, initial_step, max_eval
     problem's cost and gradients. A NaN or infinite value met by the search
     ends the run with ``Status.NON_FINITE`` (nothing changes), any other
     failure with ``Status.LINE_SEARCH_FAILED`` (the parameters stay).
+
+    A call that will not step (the run has stopped, or a criterion holds at
+    the current point) makes the search evaluate nothing.
     """
+    objective = (problem.cost, problem.gradients)
+    # The protocol's criteria (gtol, ftol, non-finite) are judged at the
+    # current point: its values are the kept ones, not a new evaluation.
+    problem.cost = current.cost
+    problem.gradients = current.gradients
     line = Line(
         problem.params,
         direction,
         current.cost,
         current.gradients,
-        objective=(problem.cost, problem.gradients),
+        objective=objective,
         initial_step=initial_step,
         max_evals=max_evals,
+        skip=problem.stops_before_step(),
     )
     result = search(line)
     success = result.success
@@ -138,12 +147,11 @@ def line_search_step(problem, search, current, direction, initial_step, max_eval
                 current.kept_gradients, result.gradients, current.gradients, strict=True
             )
         ),
-        (current.known, pt.constant(np.int8(1))),
+        # 1, written so that it is not a constant: PyTensor's JAX backend
+        # returns a constant update as a Python number, which would change
+        # the flag's stored type (int8 to int64) and recompile the function
+        (current.known, pt.maximum(current.known, np.int8(1))),
     ]
-    # The protocol's criteria (gtol, ftol, non-finite) are judged at the
-    # current point: its values are the kept ones, not a new evaluation.
-    problem.cost = current.cost
-    problem.gradients = current.gradients
     evals = current.evals + result.evals
     failed = pt.and_(pt.invert(success), pt.invert(result.non_finite))
     reasons = [

@@ -465,7 +465,14 @@ def hessian_free(
 
     initial = [p0, r0, -y0, pt.dot(r0, y0), phis0, pt.constant(np.int64(0))]
     valid = pt.and_(pt.all(pt.isfinite(g)), pt.gt(pt.dot(g, g), 0))
-    cg_out = loop(inner, initial, (g, lam), pt.switch(valid, cg_max_iter, 0), mode)
+    cg_out = loop(
+        inner,
+        initial,
+        (g, lam),
+        pt.switch(valid, cg_max_iter, 0),
+        mode,
+        name="hessian_free",
+    )
     iterates, phi_history = cg_out[0], cg_out[4]
     done = iterates.shape[0]
     final = last_or(p0, iterates)
@@ -491,7 +498,14 @@ def hessian_free(
         return new, until(pt.invert(better))
 
     start = [pt.cast(done, "int64"), final_cost, pt.constant(np.int64(0))]
-    back = loop(backtrack, start, (rows, candidates), candidates.shape[0], mode)
+    back = loop(
+        backtrack,
+        start,
+        (rows, candidates),
+        candidates.shape[0],
+        mode,
+        name="hessian_free",
+    )
     best = last_or(start[0], back[0])
     step_cost = last_or(final_cost, back[1])
     step = rows[best]
@@ -532,7 +546,14 @@ def hessian_free(
             ], until(ok)
 
         tries = pt.switch(pt.or_(first_ok, pt.invert(descent)), 0, _ARMIJO_TRIES - 1)
-        searched = loop(armijo_step, [one, first_ok], (step, slope, f), tries, mode)
+        searched = loop(
+            armijo_step,
+            [one, first_ok],
+            (step, slope, f),
+            tries,
+            mode,
+            name="hessian_free",
+        )
         rate = last_or(one, searched[0])
         accepted = pt.and_(descent, last_or(first_ok, searched[1]))
         line_evals = searched[0].shape[0]

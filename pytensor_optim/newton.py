@@ -313,7 +313,9 @@ def truncated_newton(
         getattr(search, "mode", None),
     )
     z = last_or(initial[0], outputs[0])
-    products = outputs[0].shape[0]
+    # the iteration count, not the length of the iterates' history: the loop
+    # then keeps no history (which JAX could not compile)
+    products = last_or(initial[4], outputs[4])
     descent = pt.lt(pt.dot(g, z), zero)
     direction = pt.switch(descent, z, steepest)
 

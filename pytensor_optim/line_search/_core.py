@@ -8,7 +8,11 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph.replace import graph_replace
+from pytensor.scan.op import Scan
 from pytensor.scan.utils import until
+from pytensor.tensor.basic import get_underlying_scalar_constant_value
+from pytensor.tensor.exceptions import NotScalarConstantError
+from pytensor.tensor.subtensor import Subtensor, get_idx_list
 
 from .._validate import check_range
 from .._vec import axpy, dot, max_abs
@@ -91,6 +95,9 @@ class Line:
     max_evals : int, optional
         A budget of evaluations set by the rule (``max_evals_per_iter``); it
         replaces the search's own ``max_evals`` when given.
+    skip : scalar bool tensor, optional
+        When true, the search evaluates nothing and fails: the rule does not
+        step in this call (its run has stopped, or stops at this point).
 
     Attributes
     ----------
@@ -112,6 +119,7 @@ class Line:
         objective,
         initial_step,
         max_evals=None,
+        skip=None,
     ):
         self.params = tuple(params)
         self.direction = tuple(direction)
@@ -126,6 +134,7 @@ class Line:
         if max_evals is not None:
             max_evals = check_max_evals(max_evals, "max_evals")
         self.max_evals = max_evals
+        self.skip = skip
         self.slope = dot(self.gradients, self.direction, self.dtype)
         self.direction_max_abs = max_abs(self.direction, self.dtype)
 
@@ -330,11 +339,13 @@ def run(search: LineSearch, line: Line) -> LineSearchResult:
         new_state = {**new_state, "_evals": evals, "_finite": point.finite}
         return packing.pack(new_state, carried), until(finished)
 
-    # Not a descent direction: no iteration at all. (A lazy ifelse around
-    # the loop would not guarantee that: the C VM runs every reader of a
-    # parameter before an in-place update of it, and Numba evaluates both
-    # branches.)
+    # Not a descent direction (or told to skip): no iteration at all. (A
+    # lazy ifelse around the loop would not guarantee that: the C VM runs
+    # every reader of a parameter before an in-place update of it, and Numba
+    # evaluates both branches.)
     descent = pt.lt(line.slope, 0)
+    if line.skip is not None:
+        descent = pt.and_(descent, pt.invert(line.skip))
     placeholders = packing.placeholders()
     outputs = loop(
         body,
@@ -448,13 +459,14 @@ class _Packing:
         return state
 
 
-def loop(body, initial, invariants, n_steps, mode):
+def loop(body, initial, invariants, n_steps, mode, name=None):
     """``scan(body, ...)`` for a symbolic number of steps; the list of outputs.
 
     ``scan`` infers the static shape of its buffers from ``n_steps`` through
     the whole graph of ``n_steps`` (for a line search, the rule's direction:
     slow to build). The loop is built with a stand-in for ``n_steps``,
-    which then replaces it.
+    which then replaces it. ``name`` names the loop (``scan``'s ``name``),
+    for instance the rule, in printed graphs and in errors about it.
     """
     stand_in = pt.lscalar("n_steps")
     outputs = pytensor.scan(
@@ -464,6 +476,7 @@ def loop(body, initial, invariants, n_steps, mode):
         n_steps=stand_in,
         return_updates=False,
         mode=mode,
+        name=name,
     )
     if not isinstance(outputs, list | tuple):
         outputs = [outputs]
@@ -473,12 +486,52 @@ def loop(body, initial, invariants, n_steps, mode):
 def last_or(initial, output):
     """The last entry of a ``scan`` output, or ``initial`` after no iteration.
 
-    ``output[-1]`` of an empty output fails even where a ``switch`` would not
-    use it; prepending the initial value is always valid. (The index is the
-    number of iterations, not -1: PyTensor 3.0 rewrites a negative index into
-    a join of inputs of unknown length to the wrong input.)
+    ``initial`` is the loop's initial value of that output. ``scan`` returns
+    its buffer without the initial value, ``buffer[1:]``: the last entry of
+    the buffer itself is the answer, and is what PyTensor's memory rewrites
+    recognise, so the loop then carries one value instead of keeping every
+    iteration (which is also what lets a while loop compile with JAX, see
+    ``pytensor_optim._jax_while``).
+
+    For any other ``output``: ``output[-1]`` of an empty output fails even
+    where a ``switch`` would not use it; prepending the initial value is
+    always valid. (The index is the number of iterations, not -1: PyTensor
+    3.0 rewrites a negative index into a join of inputs of unknown length to
+    the wrong input.)
     """
+    buffer = _scan_buffer(output)
+    if buffer is not None:
+        return buffer[-1]
     return pt.concatenate([pt.shape_padleft(initial), output])[output.shape[0]]
+
+
+def _scan_buffer(output):
+    """The buffer of the ``scan`` output ``output = buffer[1:]``, else None."""
+    node = output.owner
+    if node is None or not isinstance(node.op, Subtensor):
+        return None
+    buffer = node.inputs[0]
+    if buffer.owner is None or not isinstance(buffer.owner.op, Scan):
+        return None
+    indices = get_idx_list(node.inputs, node.op.idx_list)
+    if len(indices) != 1:
+        return None
+    (index,) = indices
+    if not (
+        isinstance(index, slice)
+        and index.stop is None
+        and index.step is None
+        and _is_one(index.start)
+    ):
+        return None
+    return buffer
+
+
+def _is_one(value):
+    try:
+        return int(get_underlying_scalar_constant_value(value)) == 1
+    except (NotScalarConstantError, TypeError):
+        return False
 
 
 def like(value, template):
