@@ -45,6 +45,8 @@ warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
 
 GTOL = 1e-5
 MAX_ITER = 10_000
+# L-BFGS-B's default ftol: factr = 1e7 times the machine epsilon
+LBFGSB_FTOL = 1e7 * np.finfo(float).eps
 
 # ours: (rule name, hyperparameters); SciPy: (method, options)
 METHODS = {
@@ -55,6 +57,21 @@ METHODS = {
                 "history": 10,
                 "line_search": "more_thuente",
                 "curvature_test": "relative",
+            },
+        ),
+        ("L-BFGS-B", {"maxcor": 10, "gtol": GTOL, "maxiter": MAX_ITER}),
+    ),
+    # L-BFGS configured as L-BFGS-B: first step 1/|g|_2, MINPACK's search with
+    # L-BFGS-B's tolerances, and its stop on the relative reduction of f
+    "lbfgs-scipy": (
+        (
+            "lbfgs",
+            {
+                "history": 10,
+                "line_search": ("more_thuente", {"c1": 1e-3, "xtol": 0.1}),
+                "step0": "scipy",
+                "curvature_test": "relative",
+                "ftol": LBFGSB_FTOL,
             },
         ),
         ("L-BFGS-B", {"maxcor": 10, "gtol": GTOL, "maxiter": MAX_ITER}),
@@ -182,6 +199,9 @@ def ours_worker(problem_name, method, repeat, mode, steps_per_call):
     pytensor.function = timed_function
     rule, options = METHODS[method][0]
     options = {**options, "gtol": GTOL, "max_iter": MAX_ITER}
+    if isinstance(options.get("line_search"), tuple):
+        name, settings = options["line_search"]
+        options["line_search"] = getattr(po.line_search, name)(**settings)
 
     def numpy_path():
         iterator = po.minimize_iterator(problem.x0, fun, True, rule, **options)

@@ -46,6 +46,41 @@ def _check_choice(name, value, choices):
     return float(value)
 
 
+def check_step0(step0):
+    """``step0`` itself, or ``ValueError`` naming it and the choices."""
+    return _check_choice("step0", step0, STEP0)
+
+
+def first_guess(step0, params, cost, gradients, slope, dtype):
+    r"""mize's first trial step ``step0`` at a point with no previous search.
+
+    ``"rasmussen"``: :math:`1 / (1 - \phi'(0))`; ``"scipy"``:
+    :math:`-\|g\|_2 / \phi'(0)` (:math:`1 / \|g\|_2` along :math:`-g`:
+    L-BFGS-B's first step); ``"schmidt"``: :math:`1 / \|g\|_1`; ``"hz"``:
+    CG_DESCENT's :math:`\psi_0 \|x\|_\infty / \|g\|_\infty`
+    (:math:`\psi_0 |f| / \|g\|_\infty^2` at :math:`x = 0`); a number: itself.
+    The result is a ``dtype`` scalar.
+    """
+    if not isinstance(step0, str):
+        return pt.cast(step0, dtype)
+    if step0 == "rasmussen":
+        guess = 1 / (1 - slope)
+    elif step0 == "scipy":
+        guess = -pt.sqrt(dot(gradients, gradients, dtype)) / slope
+    elif step0 == "schmidt":
+        guess = 1 / sum_abs(gradients, dtype)
+    else:  # "hz": CG_DESCENT's psi0 guess, as mize computes it
+        psi0 = pt.cast(0.01, dtype)
+        x_max = max_abs(params, dtype)
+        g_max = max_abs(gradients, dtype)
+        guess = pt.switch(
+            pt.neq(x_max, 0),
+            psi0 * x_max / g_max,
+            pt.switch(pt.neq(cost, 0), psi0 * pt.abs(cost) / g_max**2, 1),
+        )
+    return pt.cast(guess, dtype)
+
+
 class InitialStep:
     r"""The first trial step of every search of a rule, and the state it needs.
 
@@ -72,7 +107,7 @@ class InitialStep:
     ):
         self.problem = problem
         self.search = search
-        self.step0 = _check_choice("step0", step0, STEP0)
+        self.step0 = check_step0(step0)
         self.step_next_init = _check_choice(
             "step_next_init", step_next_init, STEP_NEXT_INIT
         )
@@ -104,25 +139,12 @@ class InitialStep:
 
     def guess(self, cost, gradients, slope):
         """The first trial without a previous search (``step0``)."""
-        step0 = self.step0
-        if not isinstance(step0, str):
-            return self._scalar(step0)
-        if step0 == "rasmussen":
-            guess = 1 / (1 - slope)
-        elif step0 == "scipy":
-            guess = -pt.sqrt(dot(gradients, gradients, self.dtype)) / slope
-        elif step0 == "schmidt":
-            guess = 1 / sum_abs(gradients, self.dtype)
-        else:  # "hz": CG_DESCENT's psi0 guess, as mize computes it
-            psi0 = self._scalar(0.01)
-            x_max = max_abs(self.problem.params, self.dtype)
-            g_max = max_abs(gradients, self.dtype)
-            guess = pt.switch(
-                pt.neq(x_max, 0),
-                psi0 * x_max / g_max,
-                pt.switch(pt.neq(cost, 0), psi0 * pt.abs(cost) / g_max**2, 1),
-            )
-        return self._newton(self._scalar(guess))
+        guess = first_guess(
+            self.step0, self.problem.params, cost, gradients, slope, self.dtype
+        )
+        if isinstance(self.step0, str):
+            guess = self._newton(guess)
+        return guess
 
     def trial(self, cost, gradients, direction):
         r"""The first trial step of this iteration's search.

@@ -4,9 +4,10 @@ import numbers
 
 import numpy as np
 import pytensor.tensor as pt
+from pytensor.tensor.linalg import solve_triangular
 
 from ._docs import insert_docs
-from ._initial_step import InitialStep
+from ._initial_step import InitialStep, check_step0, first_guess
 from ._protocol import Problem
 from ._searched import current_point, line_search_step, searched
 from ._state import param_shape
@@ -38,6 +39,7 @@ def lbfgs(
     line_search=None,
     max_evals_per_iter=None,
     curvature_test="absolute",
+    step0=None,
     **stopping,
 ):
     r"""Limited-memory BFGS (Nocedal 1980; Liu & Nocedal 1989).
@@ -73,6 +75,12 @@ def lbfgs(
         ill-conditioned problem (on the zoo's quadratic with condition
         number :math:`10^4`, 602 iterations instead of 187 to ``gtol=1e-6``
         with ``"more_thuente"``).
+    step0 : {{None, "scipy", "rasmussen", "schmidt", "hz"}} or float, optional
+        The first step (trial) of the run, along :math:`-g_0`. ``None``:
+        PyTorch's :math:`\min(1, 1 / \|g_0\|_1)\, \eta`; ``"scipy"``:
+        :math:`1 / \|g_0\|_2`, SciPy's L-BFGS-B; the other choices are
+        mize's (see :doc:`/line_search`); a number: that step. Later steps
+        start from :math:`\eta`.
     {stopping_parameters}
 
     Returns
@@ -106,8 +114,9 @@ def lbfgs(
     run ends with ``Status.LINE_SEARCH_FAILED`` (``Status.NON_FINITE`` if the
     search met a NaN or infinite value).
     The history lives in ``slots["s"]`` and ``slots["y"]`` (shape
-    ``(m, *param.shape)``, a ring buffer) with ``lbfgs.rho``,
-    ``lbfgs.head``, ``lbfgs.stored`` and ``lbfgs.gamma``; the previous
+    ``(m, *param.shape)``, oldest pair first, zeros where no pair is
+    stored yet) with ``lbfgs.rho``, ``lbfgs.stored`` and ``lbfgs.gamma``;
+    the previous
     gradient, direction and step in ``slots["previous_gradient"]``,
     ``slots["direction"]`` and ``lbfgs.previous_step``.
 
@@ -117,6 +126,8 @@ def lbfgs(
        Math. Comp. 35.
     .. [2] Liu, Nocedal (1989). On the limited memory BFGS method for large
        scale optimization. Math. Prog. 45.
+    .. [3] Byrd, Nocedal, Schnabel (1994). Representations of quasi-Newton
+       matrices and their use in limited memory methods. Math. Prog. 63.
     """
     problem = Problem("lbfgs", params, cost, gradients, stop, updates, stopping)
     search = searched(problem, line_search)
@@ -138,6 +149,8 @@ def lbfgs(
         raise ValueError(
             f"curvature_test must be 'absolute' or 'relative', got {curvature_test!r}"
         )
+    if step0 is not None:
+        step0 = check_step0(step0)
     hyper = problem.hyperparameters(step_size=(step_size, {"low": 0}))
     if search is None:
         g = list(problem.gradients)
@@ -146,14 +159,14 @@ def lbfgs(
         current = current_point(problem, search)
         g = list(current.gradients)
 
+    # the history, oldest pair first; slots not yet filled hold zeros
     s_history = problem.slot("s", leading=(m,))
     y_history = problem.slot("y", leading=(m,))
     previous_gradient = problem.slot("previous_gradient")
     previous_direction = problem.slot("direction")
-    # 1/y's per pair, in the parameters' (widest) dtype: float32 stays float32
+    # the small matrices of the compact form in the parameters' (widest)
+    # dtype: float32 stays float32
     widest = str(np.result_type(*(p.dtype for p in problem.params)))
-    rho = problem.scalar("rho", 0.0, widest, shape=(m,))
-    head = problem.scalar("head", 0, "int64")
     stored = problem.scalar("stored", 0, "int64")
     gamma = problem.scalar("gamma", 1.0, "float64")
     previous_step = problem.scalar("previous_step", 0.0, "float64")
@@ -167,43 +180,36 @@ def lbfgs(
     else:
         scale = pt.sqrt(dot(y, y) * dot(s, s))
         accept = pt.gt(ys, _RELATIVE_TOLERANCE * scale)
-    new_s_history = [
-        pt.set_subtensor(h[head], pt.switch(accept, si, h[head]))
-        for h, si in zip(s_history, s, strict=True)
-    ]
-    new_y_history = [
-        pt.set_subtensor(h[head], pt.switch(accept, yi, h[head]))
-        for h, yi in zip(y_history, y, strict=True)
-    ]
-    new_rho = pt.set_subtensor(
-        rho[head], pt.switch(accept, pt.cast(1 / ys, widest), rho[head])
-    )
-    new_head = pt.switch(accept, (head + 1) % m, head)
+    # never an infinite pair (from an infinite gradient) in the history
+    accept = pt.and_(accept, pt.isfinite(ys))
+
+    def shifted(history, newest):
+        """``history`` without its oldest entry and with ``newest`` last."""
+        appended = pt.concatenate([history[1:], pt.shape_padleft(newest)])
+        return pt.switch(accept, appended, history)
+
+    new_s_history = [shifted(h, si) for h, si in zip(s_history, s, strict=True)]
+    new_y_history = [shifted(h, yi) for h, yi in zip(y_history, y, strict=True)]
     new_stored = pt.switch(accept, pt.minimum(stored + 1, m), stored)
     new_gamma = pt.switch(accept, ys / dot(y, y), gamma)
 
-    # 2. the two-loop recursion, newest pair first, over the stored pairs
-    q = [-gi for gi in g]
-    alphas = []
-    for j in range(m):
-        index = (new_head - 1 - j) % m
-        active = pt.lt(j, new_stored)
-        alpha = pt.switch(
-            active, new_rho[index] * dot([h[index] for h in new_s_history], q), 0.0
-        )
-        q = axpy(-alpha, [h[index] for h in new_y_history], q)
-        alphas.append((index, active, alpha))
-    r = [pt.cast(new_gamma, qi.dtype) * qi for qi in q]
-    for index, active, alpha in reversed(alphas):
-        beta = new_rho[index] * dot([h[index] for h in new_y_history], r)
-        r = axpy(
-            pt.switch(active, alpha - beta, 0.0), [h[index] for h in new_s_history], r
-        )
-    direction = r
+    # 2. d = -H g by the compact form of H (a handful of matrix products)
+    direction = _compact_direction(
+        g, new_s_history, new_y_history, m, new_stored, new_gamma, widest
+    )
 
     # 3. the step (the first trial step of a line search)
     first = pt.eq(problem.counter, 0)
-    step = pt.switch(first, pt.minimum(1.0, 1.0 / sum_abs(g)), 1.0) * hyper.step_size
+    if step0 is None:
+        first_step = pt.minimum(1.0, 1.0 / sum_abs(g)) * hyper.step_size
+    else:
+        cost_now = problem.cost if search is None else current.cost
+        if cost_now is None and step0 == "hz":
+            raise ValueError("lbfgs(step0='hz') needs cost")
+        first_step = first_guess(
+            step0, problem.params, cost_now, g, -dot(g, g), "float64"
+        )
+    step = pt.switch(first, first_step, hyper.step_size)
     if search is None:
         descent = pt.lt(dot(g, direction), 0)
         moved = axpy(pt.switch(descent, step, 0.0), direction, list(problem.params))
@@ -220,14 +226,70 @@ def lbfgs(
         *zip(y_history, new_y_history, strict=True),
         *zip(previous_gradient, g, strict=True),
         *zip(previous_direction, direction, strict=True),
-        (rho, new_rho),
-        (head, new_head),
         (stored, new_stored),
         (gamma, new_gamma),
         (previous_step, step),
         *search_updates,
     ]
     return problem.finish(moved, state_updates, evals=evals, reasons=reasons)
+
+
+def _history_products(a, b, dtype):
+    """:math:`\\sum_p A_p B_p^\\top` over parameters: histories ``(m, *shape)``."""
+    total = None
+    for left, right in zip(a, b, strict=True):
+        axes = list(range(1, left.ndim))
+        product = pt.cast(pt.tensordot(left, right, axes=[axes, axes]), dtype)
+        total = product if total is None else total + product
+    return total
+
+
+def _history_times(history, vectors, dtype):
+    """:math:`\\sum_p H_p v_p`: one entry per pair of the history."""
+    total = None
+    for h, v in zip(history, vectors, strict=True):
+        # elementwise, then summed: a BLAS product would warn (Python
+        # backend) about the NaN of 0 * inf when a gradient is infinite
+        axes = list(range(1, h.ndim))
+        product = pt.cast(pt.sum(h * v[None], axis=axes), dtype)
+        total = product if total is None else total + product
+    return total
+
+
+def _compact_direction(gradients, s_history, y_history, m, stored, gamma, dtype):
+    r"""The L-BFGS direction :math:`-H g` by the compact representation.
+
+    With the pairs as the rows of :math:`S` and :math:`Y` (oldest first),
+    :math:`R` the upper triangle of :math:`S Y^\top` and :math:`D` its
+    diagonal (Byrd, Nocedal & Schnabel 1994, Theorem 2.2),
+
+    .. math:: u = R^{-1} S g, \qquad
+              w = R^{-\top}\left((D + \gamma Y Y^\top) u - \gamma Y g\right),
+              \qquad H g = \gamma g + S^\top w - \gamma Y^\top u,
+
+    the same vector as the two-loop recursion in a few matrix products.
+    Rows not yet filled are zero; a unit diagonal in :math:`R` keeps it
+    invertible and their :math:`u` and :math:`w` entries zero.
+    """
+    gamma = pt.cast(gamma, dtype)
+    sy = _history_products(s_history, y_history, dtype)
+    yy = _history_products(y_history, y_history, dtype)
+    empty = pt.cast(pt.lt(pt.arange(m), m - stored), dtype)
+    upper = pt.triu(sy) + pt.diag(empty)
+    u = solve_triangular(
+        upper, _history_times(s_history, gradients, dtype), check_finite=False
+    )
+    middle = pt.diag(pt.diagonal(sy)) + gamma * yy
+    rhs = pt.dot(middle, u) - gamma * _history_times(y_history, gradients, dtype)
+    w = solve_triangular(upper, rhs, trans="T", check_finite=False)
+    return [
+        -(
+            pt.cast(gamma, gi.dtype) * gi
+            + pt.cast(pt.tensordot(w, sh, axes=1), gi.dtype)
+            - pt.cast(pt.tensordot(gamma * u, yh, axes=1), gi.dtype)
+        )
+        for gi, sh, yh in zip(gradients, s_history, y_history, strict=True)
+    ]
 
 
 # ---- dense quasi-Newton: BFGS and SR1 ------------------------------------------

@@ -207,3 +207,64 @@ def test_curvature_test_is_checked():
     x = pytensor.shared(np.zeros(2), name="x")
     with pytest.raises(ValueError, match="curvature_test must be 'absolute' or"):
         po.lbfgs([x], (x**2).sum(), curvature_test="mize")
+
+
+# ---- configured as SciPy's L-BFGS-B --------------------------------------------
+# L-BFGS-B without bounds: first step 1/|g|_2 along -g, MINPACK's dcsrch with
+# ftol=1e-3, gtol=0.9, xtol=0.1, and its stop on the relative reduction of f
+# (factr=1e7 times the machine epsilon)
+LBFGSB_FTOL = 1e7 * np.finfo(float).eps
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "beale", "freudenstein_roth"])
+def test_configured_as_lbfgsb_follows_scipy_iterates(name):
+    from scipy.optimize import minimize
+
+    from .problems import ZOO
+
+    problem = ZOO[name]
+    point = pt.dvector("x")
+    value = problem.cost(point, pt)
+    value_and_grad = pytensor.function(
+        [point], [value, pytensor.grad(value, point)], mode="FAST_COMPILE"
+    )
+    theirs = []
+    scipy_result = minimize(
+        lambda z: tuple(np.asarray(v) for v in value_and_grad(z)),
+        problem.x0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxcor": 10},
+        callback=lambda z: theirs.append(z.copy()),
+    )
+    x = pytensor.shared(problem.x0.copy(), name="x")
+    ours = []
+    result = po.optimize(
+        problem.cost(x, pt),
+        [x],
+        "lbfgs",
+        line_search=po.line_search.more_thuente(c1=1e-3, xtol=0.1),
+        step0="scipy",
+        curvature_test="relative",
+        ftol=LBFGSB_FTOL,
+        gtol=1e-5,
+        max_evals=10_000,
+        callback=lambda _: ours.append(x.get_value().copy()),
+        mode="FAST_COMPILE",
+    )
+    assert result.nit == scipy_result.nit
+    np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-12)
+    assert result.nfev == scipy_result.nfev
+
+
+def test_step0_is_the_first_step():
+    x = pytensor.shared(np.array([3.0, -4.0]), name="x")
+    cost = (x**2).sum()
+    for step0, expected in [("scipy", 1 / 10), ("schmidt", 1 / 14), (0.25, 0.25)]:
+        x.set_value(np.array([3.0, -4.0]))
+        compile_step(po.lbfgs([x], cost, step0=step0))()
+        np.testing.assert_allclose(
+            x.get_value(), np.array([3.0, -4.0]) * (1 - 2 * expected), rtol=1e-12
+        )
+    with pytest.raises(ValueError, match="step0"):
+        po.lbfgs([x], cost, step0="fastest")
