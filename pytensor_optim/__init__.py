@@ -6,7 +6,7 @@ Every algorithm is a function ``rule(params, cost, gradients, stop, updates,
 the same rules on NumPy callables.
 """
 
-from . import line_search, schedules
+from . import _backends, line_search, schedules
 from ._protocol import Updates
 from ._stopping import Status
 from .adaptive import delta_bar_delta, sgd_qn
@@ -40,6 +40,7 @@ from .momentum import momentum_descent
 from .newton import truncated_newton
 from .proximal import fista, prox_box, prox_l1, prox_nonneg
 from .quasi_newton import bfgs, lbfgs, sr1
+from .resident import ResidentFunction, resident_function
 from .transforms import (
     apply_momentum,
     apply_nesterov_momentum,
@@ -53,6 +54,7 @@ from .transforms import (
 
 __all__ = [
     "ALGORITHMS",
+    "ResidentFunction",
     "ScipyOptimizer",
     "Status",
     "Updates",
@@ -90,6 +92,7 @@ __all__ = [
     "prox_nonneg",
     "radam",
     "rasmussen_cg",
+    "resident_function",
     "rmsprop",
     "rprop",
     "schedules",
@@ -116,3 +119,7 @@ ALGORITHMS = {
         cmaes,
     )
 }  # fmt: skip
+
+# what the rules need from the JAX and Numba backends, registered when a
+# backend is first used (imports neither JAX nor Numba)
+_backends.install()
