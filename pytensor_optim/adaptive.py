@@ -229,10 +229,16 @@ def sgd_qn(
     ``slots["scaling"]`` (:math:`B`), and the scalars ``count``, ``update_b``
     and ``r``.
 
+    This is the algorithm as the 2009 paper gives it. The authors' erratum
+    [2]_ shows that its scaling is estimated less carefully than intended
+    and describes a corrected variant, which this rule does not implement.
+
     References
     ----------
     .. [1] Bordes, A., Bottou, L., Gallinari, P. (2009). SGD-QN: Careful
        quasi-Newton stochastic gradient descent. JMLR 10, 1737-1754.
+    .. [2] Bordes, A., Bottou, L., Gallinari, P., Chang, J., Smith, S. A.
+       (2010). Erratum: SGDQN is less careful than expected. JMLR 11.
 
     Examples
     --------
