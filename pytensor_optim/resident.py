@@ -100,10 +100,9 @@ def resident_function(
     and compiled by ``jax.jit`` with ``donate_argnums=0``: the arrays of the
     updated state :math:`s_{\text{updated}}` are consumed by the call and
     replaced by :math:`s'_{\text{updated}}`; the state that is only read,
-    :math:`s_{\text{read}}`, stays as it is. Every result is cast to its
-    variable's dtype, so float32 state stays float32 even where PyTensor's
-    JAX conversion computes in float64 (a float32 ``sum`` accumulates in
-    float64).
+    :math:`s_{\text{read}}`, stays as it is. float32 state stays float32:
+    the package's JAX conversion of reductions returns their declared dtype
+    (PyTensor's returns a float32 ``sum``'s float64 accumulator).
 
     The shared variables themselves are not touched by calls: copy the
     device values back with :meth:`ResidentFunction.write_back` (to continue
@@ -247,7 +246,7 @@ class ResidentFunction:
         )
         graph_function = fgraph_to_python(
             fgraph,
-            _dtype_keeping(jax_funcify),
+            jax_funcify,
             type_conversion_fn=jax_typify,
             fgraph_name="resident_step",
         )
@@ -494,42 +493,3 @@ def _check_state_types(variables):
         raise TypeError(
             f"resident_function holds tensor shared variables only, got {other}"
         )
-
-
-def _dtype_keeping(convert):
-    """``convert`` (``jax_funcify``), with each node's results cast to its types.
-
-    PyTensor's JAX conversions can return a wider dtype than the node's
-    output type (a float32 ``Sum`` accumulates in float64 and returns the
-    float64 accumulator); everything downstream would then be float64. The
-    cast keeps every intermediate at the dtype the graph declares, as the
-    C and Numba backends compute it; XLA drops it where it changes nothing.
-    """
-
-    def convert_node(op, node=None, **kwargs):
-        function = convert(op, node=node, **kwargs)
-        dtypes = [getattr(output.type, "dtype", None) for output in node.outputs]
-
-        def keep(value, dtype):
-            if dtype is None or getattr(value, "dtype", dtype) == dtype:
-                return value
-            return value.astype(dtype)
-
-        if len(dtypes) == 1:
-
-            def node_function(*inputs):
-                return keep(function(*inputs), dtypes[0])
-
-        else:
-
-            def node_function(*inputs):
-                results = function(*inputs)
-                return tuple(
-                    keep(value, dtype)
-                    for value, dtype in zip(results, dtypes, strict=True)
-                )
-
-        node_function.__name__ = getattr(function, "__name__", "node_function")
-        return node_function
-
-    return convert_node
