@@ -75,7 +75,7 @@ def lbfgs(
         ill-conditioned problem (on the zoo's quadratic with condition
         number :math:`10^4`, 602 iterations instead of 187 to ``gtol=1e-6``
         with ``"more_thuente"``).
-    step0 : {{None, "scipy", "rasmussen", "schmidt", "hz"}} or float, optional
+    step0 : {None, "scipy", "rasmussen", "schmidt", "hz"} or float, optional
         The first step (trial) of the run, along :math:`-g_0`. ``None``:
         PyTorch's :math:`\min(1, 1 / \|g_0\|_1)\, \eta`; ``"scipy"``:
         :math:`1 / \|g_0\|_2`, SciPy's L-BFGS-B; the other choices are
