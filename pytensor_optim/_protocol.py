@@ -47,6 +47,12 @@ class Updates(dict):
     evaluations : shared int64 scalar or None
         The number of cost/gradient evaluations so far, when ``stop`` and
         ``max_evals`` were given.
+    current_point : CurrentPoint or None
+        For a rule with a line search: the cost and gradients it keeps from
+        its last search, and how a call obtains them (see
+        :func:`~pytensor_optim._searched.current_point`). ``optimize`` uses
+        it to evaluate the starting point once per call instead of testing,
+        in every iteration of its loop, whether it must.
 
     Notes
     -----
@@ -66,6 +72,7 @@ class Updates(dict):
         status=None,
         evaluations=None,
         state=(),
+        current_point=None,
     ):
         super().__init__(items)
         self.params = tuple(params)
@@ -73,6 +80,7 @@ class Updates(dict):
         self.counter = counter
         self.status = status
         self.evaluations = evaluations
+        self.current_point = current_point
         self._state = tuple(state)
 
     @property
@@ -218,6 +226,9 @@ class Problem:
         # A boolean expression, true on a call that deliberately takes no
         # step (an adaptive restart's roll-back): xtol does not judge it.
         self.no_step = None
+        # The kept cost and gradients of a rule with a line search (a
+        # CurrentPoint), for Updates.current_point.
+        self.current_point = None
         self.stopping = self._check_stopping(stopping)
 
     # ---- state -----------------------------------------------------------
@@ -383,6 +394,7 @@ class Problem:
             status=self._status,
             evaluations=self._evaluations,
             state=self.base._state + tuple(self._state),
+            current_point=self.current_point,
         )
         for variable, expression in pairs:
             result[variable] = variable.type.filter_variable(expression)

@@ -91,7 +91,7 @@ def current_point(problem, search) -> CurrentPoint:
         last_or(initial, output)
         for initial, output in zip(kept, outputs[n:], strict=True)
     ]
-    return CurrentPoint(
+    problem.current_point = CurrentPoint(
         cost=values[0],
         gradients=tuple(values[1:]),
         evals=pt.switch(pt.eq(known, 1), 0, 1),
@@ -99,6 +99,7 @@ def current_point(problem, search) -> CurrentPoint:
         kept_gradients=kept_gradients,
         known=known,
     )
+    return problem.current_point
 
 
 def line_search_step(problem, search, current, direction, initial_step, max_evals):

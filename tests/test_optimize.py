@@ -136,3 +136,62 @@ def test_nfev_only_when_the_rule_counts():
     w, cost = problem()
     result = po.optimize(cost, [w], po.sgd, step_size=0.25, max_iter=3)
     assert "nfev" not in result
+
+
+@pytest.fixture(scope="module")
+def rosenbrock_lbfgs_runs():
+    """L-BFGS with More-Thuente on Rosenbrock: one step per call, then all."""
+    from scipy.optimize import rosen
+
+    runs = {}
+    function = pytensor.function
+    made = []
+
+    def recording(*args, **kwargs):
+        made.append(function(*args, **kwargs))
+        return made[-1]
+
+    for steps_per_call in (1, 10_000):
+        x = pytensor.shared(np.array([-1.2, 1.0]), name="x")
+        cost = 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2
+        pytensor.function = recording
+        try:
+            result = po.optimize(
+                cost, [x], "lbfgs", line_search="more_thuente", gtol=1e-8,
+                max_evals=10_000, steps_per_call=steps_per_call,
+            )  # fmt: skip
+        finally:
+            pytensor.function = function
+        runs[steps_per_call] = (result, x.get_value(), made[-1], rosen)
+    return runs
+
+
+def test_a_searched_rule_runs_alike_in_one_call(rosenbrock_lbfgs_runs):
+    """The loop evaluates the starting point once, before its iterations."""
+    one, x_one, _, rosen = rosenbrock_lbfgs_runs[1]
+    whole, x_whole, _, _ = rosenbrock_lbfgs_runs[10_000]
+    assert one.status == whole.status == po.Status.CONVERGED_GTOL
+    # one call per step, and the last call, which stops before stepping
+    assert whole.ncalls == 1 and one.ncalls == one.nit + 1 == whole.nit + 1
+    assert whole.nfev == one.nfev
+    np.testing.assert_allclose(x_whole, x_one, rtol=1e-13)
+    np.testing.assert_allclose(x_whole, [1.0, 1.0], atol=1e-8)
+    # the run stopped before stepping: fun is the kept cost at x
+    for result, x in ((one, x_one), (whole, x_whole)):
+        assert result.fun == pytest.approx(rosen(x), rel=1e-10, abs=1e-24)
+
+
+def test_the_loop_holds_only_the_search(rosenbrock_lbfgs_runs):
+    from pytensor.scan.op import Scan
+
+    _, _, function, _ = rosenbrock_lbfgs_runs[10_000]
+    loops = [
+        node for node in function.maker.fgraph.apply_nodes if isinstance(node.op, Scan)
+    ]
+    nested = [
+        sum(isinstance(node.op, Scan) for node in loop.op.fgraph.apply_nodes)
+        for loop in loops
+    ]
+    # the evaluation of the start, run once per call, and the iterations,
+    # whose only nested loop is the line search
+    assert sorted(nested) == [0, 1]

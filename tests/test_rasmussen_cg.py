@@ -323,11 +323,13 @@ def test_matches_the_transcription(name, max_line, calls):
         max_line=max_line,
     )
     # Near a minimum the decrease is at the level of rounding, where sums
-    # taken in another order decide the tests differently: compare until then.
+    # taken in another order decide the tests differently: compare until
+    # then (a decrease within the tolerances the values are compared with;
+    # beale's cost reaches exactly 0 in the transcription, 5e-32 here).
     compared = 0
     previous = expected[0][1] + 1.0
     for ours, theirs in zip(trace, expected, strict=False):
-        if theirs[3] and abs(previous - theirs[1]) <= 1e-9 * abs(theirs[1]):
+        if theirs[3] and abs(previous - theirs[1]) <= 1e-9 * abs(theirs[1]) + 1e-12:
             break
         previous = theirs[1]
         assert ours[3] == theirs[3]

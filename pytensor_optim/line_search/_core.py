@@ -398,13 +398,16 @@ _DRIVER_KEYS = ("_evals", "_finite")
 class _Packing:
     """How a search's state dictionary travels through ``scan``.
 
-    The scalars of each dtype go stacked in one vector (scan adds a dozen
-    nodes to the graph per loop state), the tuples entry by entry.
+    Every scalar is a loop state of its own, a 0-d tensor of its dtype, and
+    a tuple one state per parameter. (Stacking the scalars of a dtype in one
+    vector makes a smaller outer graph, but every loop iteration then reads
+    each of them back by indexing: in Numba, about 6 % slower per iteration
+    of L-BFGS with More-Thuente.)
     """
 
     def __init__(self, initial, params):
         self.params = params
-        self.scalars = {}  # dtype -> keys
+        self.scalars = []  # (key, dtype)
         self.tuples = []  # (key, dtypes)
         for key, value in initial.items():
             if isinstance(value, tuple | list):
@@ -416,16 +419,12 @@ class _Packing:
                 dtypes = [pt.as_tensor_variable(v).dtype for v in value]
                 self.tuples.append((key, dtypes))
             else:
-                dtype = pt.as_tensor_variable(value).dtype
-                self.scalars.setdefault(dtype, []).append(key)
+                self.scalars.append((key, pt.as_tensor_variable(value).dtype))
         self.size = len(self.scalars) + len(params) * len(self.tuples)
 
     def placeholders(self):
         """Zeros of the loop states' types."""
-        states = [
-            pt.constant(np.zeros(len(keys), dtype=dtype))
-            for dtype, keys in self.scalars.items()
-        ]
+        states = [pt.constant(np.zeros((), dtype=dtype)) for _, dtype in self.scalars]
         for _, dtypes in self.tuples:
             states.extend(
                 pt.zeros_like(param, dtype=dtype)
@@ -435,10 +434,7 @@ class _Packing:
 
     def pack(self, state, templates):
         """The loop states of ``state``, typed like ``templates``."""
-        states = [
-            pt.stack([pt.cast(state[key], dtype) for key in keys])
-            for dtype, keys in self.scalars.items()
-        ]
+        states = [state[key] for key, _ in self.scalars]
         for key, _ in self.tuples:
             states.extend(state[key])
         return [
@@ -448,11 +444,9 @@ class _Packing:
 
     def unpack(self, states):
         """The state dictionary of the loop states ``states``."""
-        state, position = {}, 0
-        for keys in self.scalars.values():
-            vector = states[position]
-            position += 1
-            state.update({key: vector[index] for index, key in enumerate(keys)})
+        scalars = states[: len(self.scalars)]
+        state = {key: v for (key, _), v in zip(self.scalars, scalars, strict=True)}
+        position = len(self.scalars)
         for key, _ in self.tuples:
             state[key] = tuple(states[position : position + len(self.params)])
             position += len(self.params)
