@@ -170,10 +170,24 @@ def test_reference_is_current():
 # ---- pymc's numbers ---------------------------------------------------------
 
 
+# NumPy computes ``power`` (Adam's bias corrections, beta**t) with SVML's
+# AVX-512 routines where the CPU has them: not correctly rounded, so 1 ulp away
+# from the libm values of a machine without AVX-512 (and from each other's
+# pymc run on such a CPU as much as from ours).
+NUMPY_SVML = bool(np._core._multiarray_umath.__cpu_features__.get("AVX512_SKX", False))
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_fast_compile_float64_bit_identical(name):
     result = run(compat, name, "float64", "FAST_COMPILE")
-    assert_bit_identical(result, reference("FAST_COMPILE", "float64", name))
+    expected = reference("FAST_COMPILE", "float64", name)
+    if NUMPY_SVML and name.startswith("adam"):
+        # the reference was made without AVX-512: 1 ulp per power, carried
+        # through the recorded steps (parameters of order 1; at most 4e-16
+        # apart), not bitwise
+        assert_close(result, expected, rtol=1e-14, atol=1e-15)
+        return
+    assert_bit_identical(result, expected)
 
 
 @pytest.mark.parametrize(
