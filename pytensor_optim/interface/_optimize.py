@@ -65,9 +65,10 @@ def optimize(
         the starting point of the last iteration: at ``x`` when the run
         stopped on a criterion judged before stepping, such as ``gtol``; a
         rule with a line search reports the value it kept rather than
-        evaluating the cost again), ``nit``, ``ncalls`` (compiled calls), ``status``,
-        ``message``, ``success``; and ``nfev``, the cost/gradient evaluations,
-        when ``max_evals`` is given (the rule counts them then).
+        evaluating the cost again), ``nit``, ``ncalls`` (compiled calls),
+        ``status``, ``message``, ``success``; and ``nfev``, the
+        cost/gradient evaluations, when ``max_evals`` is given (the rule
+        counts them then).
 
     Examples
     --------
@@ -135,17 +136,15 @@ def _scanned(cost, updates, stop, steps):
     A rule with a line search keeps the cost and gradients at its
     parameters (``updates.current_point``), which each of its calls either
     reads or, on the first call, evaluates in a loop of 0 or 1 iterations.
-    Here that loop runs once, before the iterations: the first iteration
-    starts from the evaluated point, known from then on, and every
-    iteration reads the kept values (in Numba, a nested loop of no
-    iteration costs more than a sixth of an L-BFGS iteration on a small
-    problem). The cost returned for each iteration, the cost at its
-    starting point, is then the kept one rather than a new evaluation.
+    Here that evaluation runs once, before the iterations: the first
+    iteration starts from the evaluated point, known from then on, and
+    every iteration reads the kept values, with no nested evaluation loop in
+    its body. The cost returned for each iteration, the cost at its starting
+    point, is then the kept one rather than a new evaluation.
     """
     keys = list(updates)
     where_stop = keys.index(stop)
     initial = {key: key for key in keys}
-    inside = {}  # expressions of the rule's graph -> expressions of the states
     reported = cost
     point = _current_point(updates)
     if point is not None:
@@ -159,23 +158,25 @@ def _scanned(cost, updates, stop, steps):
             initial[evaluations] = evaluations + pt.switch(
                 pt.eq(stop, 0), pt.cast(point.evals, evaluations.dtype), 0
             )
-        inside[point.cost] = point.kept_cost
-        inside.update(zip(point.gradients, point.kept_gradients, strict=True))
-        inside[point.evals] = pt.zeros_like(point.evals)
         reported = point.kept_cost
 
     def one_step(*current):
         states = dict(zip(keys, current, strict=True))
+        replacements = dict(states)
+        if point is not None:
+            # inside the loop the point is known: the kept values, no evaluation
+            replacements[point.cost] = states[point.kept_cost]
+            replacements.update(
+                (value, states[kept])
+                for value, kept in zip(
+                    point.gradients, point.kept_gradients, strict=True
+                )
+            )
+            replacements[point.evals] = pt.constant(
+                np.zeros((), dtype=point.evals.dtype)
+            )
         replaced = graph_replace(
-            [updates[key] for key in keys] + [reported],
-            {
-                **states,
-                **{
-                    expression: states.get(value, value)
-                    for expression, value in inside.items()
-                },
-            },
-            strict=False,
+            [updates[key] for key in keys] + [reported], replacements, strict=False
         )
         new_values = [
             key.type.filter_variable(value, allow_convert=True)
