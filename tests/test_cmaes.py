@@ -103,16 +103,20 @@ def test_reaches_ftarget_with_cma_like_evaluation_counts(
 
 
 # ---- purecma's update, transcribed ------------------------------------------
+# the state of a transcribed generation, in the order the functions unpack it
+STATE_KEYS = (
+    "mean", "sigma", "C", "eigenvalues", "B", "ps", "pc", "updated", "counteval",
+)  # fmt: skip
+
+
 def purecma_generation(state, z, cost, lam):
     """One ask/tell of Hansen's purecma (non-negative weights) for samples ``z``.
 
     ``state`` holds mean, sigma, C, eigenvalues, B, ps, pc, updated (evaluations
     at the last eigendecomposition) and counteval.
     """
-    mean, sigma, C = state["mean"], state["sigma"], state["C"]
-    eigenvalues, B = state["eigenvalues"], state["B"]
-    ps, pc, updated, counteval = (
-        state[key] for key in ("ps", "pc", "updated", "counteval")
+    mean, sigma, C, eigenvalues, B, ps, pc, updated, counteval = (
+        state[key] for key in STATE_KEYS
     )
     n = len(mean)
     mu = lam // 2
@@ -160,10 +164,8 @@ def tutorial_generation(state, z, cost, lam):
     for ``purecma_generation``; the eigendecomposition is purecma's lazy one
     and the change of ln(sigma) is capped at 1 (as purecma and cma cap it).
     """
-    mean, sigma, C = state["mean"], state["sigma"], state["C"]
-    eigenvalues, B = state["eigenvalues"], state["B"]
-    ps, pc, updated, counteval = (
-        state[key] for key in ("ps", "pc", "updated", "counteval")
+    mean, sigma, C, eigenvalues, B, ps, pc, updated, counteval = (
+        state[key] for key in STATE_KEYS
     )
     n = len(mean)
     mu = lam // 2
