@@ -5,6 +5,8 @@
   (PyTensor's JAX reductions return their accumulator's dtype: a float32
   sum, accumulated in float64, came back float64 and turned the float32
   graphs that hold one into float64).
+- Both, and the Python linkers: the implementations of this package's own
+  nodes (:class:`~pytensor_optim._two_loop.TwoLoop`, L-BFGS's direction).
 - Numba: an ``ifelse`` whose outputs are random generators. The rules keep
   their state unchanged while ``stop`` is set with an ``ifelse`` on state
   that an elementwise ``switch`` cannot carry (CMA-ES's generator), and
@@ -21,7 +23,7 @@ import sys
 import warnings
 from hashlib import sha256
 
-from . import _jax_while
+from . import _jax_while, _two_loop
 
 __all__ = ["install", "register_jax", "register_numba"]
 
@@ -34,11 +36,7 @@ def install():
     """Register each addition now if its backend is loaded, else once it is."""
     _jax_while.register_rewrite()
     _after_import(_JAX_DISPATCH, register_jax, "mode='JAX'")
-    _after_import(
-        _NUMBA_DISPATCH,
-        register_numba,
-        "CMA-ES with stop under mode='NUMBA'",
-    )
+    _after_import(_NUMBA_DISPATCH, register_numba, "mode='NUMBA'")
 
 
 def register_jax():
@@ -47,6 +45,7 @@ def register_jax():
     from pytensor.tensor.elemwise import CAReduce
 
     _jax_while.register()
+    _two_loop.register_jax()
     original = jax_funcify.dispatch(CAReduce)
     if getattr(original, _MARK, False):
         return
@@ -67,8 +66,14 @@ def register_jax():
 
 
 def register_numba():
+    """Register the Numba additions (imports Numba; idempotent)."""
+    _two_loop.register_numba()
+    _register_numba_ifelse()
+
+
+def _register_numba_ifelse():
     """Register an ``IfElse`` for random generators with PyTensor's Numba
-    dispatch (imports Numba; idempotent).
+    dispatch.
 
     ``IfElse`` nodes whose outputs are all tensors keep PyTensor's own
     conversion; the others copy their outputs with PyTensor's Numba

@@ -4,7 +4,6 @@ import numbers
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.tensor.linalg import solve_triangular
 
 from ._docs import insert_docs
 from ._initial_step import InitialStep, check_step0, first_guess
@@ -12,6 +11,7 @@ from ._protocol import Problem
 from ._searched import current_point, line_search_step, searched
 from ._state import param_shape
 from ._stopping import Status
+from ._two_loop import two_loop
 from ._validate import check_flag
 from ._vec import MACHINE_EPSILON, axpy, constant, dot, sum_abs
 from .line_search._core import check_max_evals
@@ -126,8 +126,6 @@ def lbfgs(
        Math. Comp. 35.
     .. [2] Liu, Nocedal (1989). On the limited memory BFGS method for large
        scale optimization. Math. Prog. 45.
-    .. [3] Byrd, Nocedal, Schnabel (1994). Representations of quasi-Newton
-       matrices and their use in limited memory methods. Math. Prog. 63.
     """
     problem = Problem("lbfgs", params, cost, gradients, stop, updates, stopping)
     search = searched(problem, line_search)
@@ -164,9 +162,6 @@ def lbfgs(
     y_history = problem.slot("y", leading=(m,))
     previous_gradient = problem.slot("previous_gradient")
     previous_direction = problem.slot("direction")
-    # the small matrices of the compact form in the parameters' (widest)
-    # dtype: float32 stays float32
-    widest = str(np.result_type(*(p.dtype for p in problem.params)))
     stored = problem.scalar("stored", 0, "int64")
     gamma = problem.scalar("gamma", 1.0, "float64")
     previous_step = problem.scalar("previous_step", 0.0, "float64")
@@ -193,9 +188,16 @@ def lbfgs(
     new_stored = pt.switch(accept, pt.minimum(stored + 1, m), stored)
     new_gamma = pt.switch(accept, ys / dot(y, y), gamma)
 
-    # 2. d = -H g by the compact form of H (a handful of matrix products)
-    direction = _compact_direction(
-        g, new_s_history, new_y_history, m, new_stored, new_gamma, widest
+    # 2. d = -H g by the two-loop recursion, one node over all parameters
+    flat = _Flat(problem.params, "lbfgs")
+    direction = flat.split(
+        two_loop(
+            flat.join(g),
+            flat.join_rows(new_s_history),
+            flat.join_rows(new_y_history),
+            new_stored,
+            new_gamma,
+        )
     )
 
     # 3. the step (the first trial step of a line search)
@@ -232,64 +234,6 @@ def lbfgs(
         *search_updates,
     ]
     return problem.finish(moved, state_updates, evals=evals, reasons=reasons)
-
-
-def _history_products(a, b, dtype):
-    """:math:`\\sum_p A_p B_p^\\top` over parameters: histories ``(m, *shape)``."""
-    total = None
-    for left, right in zip(a, b, strict=True):
-        axes = list(range(1, left.ndim))
-        product = pt.cast(pt.tensordot(left, right, axes=[axes, axes]), dtype)
-        total = product if total is None else total + product
-    return total
-
-
-def _history_times(history, vectors, dtype):
-    """:math:`\\sum_p H_p v_p`: one entry per pair of the history."""
-    total = None
-    for h, v in zip(history, vectors, strict=True):
-        # elementwise, then summed: a BLAS product would warn (Python
-        # backend) about the NaN of 0 * inf when a gradient is infinite
-        axes = list(range(1, h.ndim))
-        product = pt.cast(pt.sum(h * v[None], axis=axes), dtype)
-        total = product if total is None else total + product
-    return total
-
-
-def _compact_direction(gradients, s_history, y_history, m, stored, gamma, dtype):
-    r"""The L-BFGS direction :math:`-H g` by the compact representation.
-
-    With the pairs as the rows of :math:`S` and :math:`Y` (oldest first),
-    :math:`R` the upper triangle of :math:`S Y^\top` and :math:`D` its
-    diagonal (Byrd, Nocedal & Schnabel 1994, Theorem 2.2),
-
-    .. math:: u = R^{-1} S g, \qquad
-              w = R^{-\top}\left((D + \gamma Y Y^\top) u - \gamma Y g\right),
-              \qquad H g = \gamma g + S^\top w - \gamma Y^\top u,
-
-    the same vector as the two-loop recursion in a few matrix products.
-    Rows not yet filled are zero; a unit diagonal in :math:`R` keeps it
-    invertible and their :math:`u` and :math:`w` entries zero.
-    """
-    gamma = pt.cast(gamma, dtype)
-    sy = _history_products(s_history, y_history, dtype)
-    yy = _history_products(y_history, y_history, dtype)
-    empty = pt.cast(pt.lt(pt.arange(m), m - stored), dtype)
-    upper = pt.triu(sy) + pt.diag(empty)
-    u = solve_triangular(
-        upper, _history_times(s_history, gradients, dtype), check_finite=False
-    )
-    middle = pt.diag(pt.diagonal(sy)) + gamma * yy
-    rhs = pt.dot(middle, u) - gamma * _history_times(y_history, gradients, dtype)
-    w = solve_triangular(upper, rhs, trans="T", check_finite=False)
-    return [
-        -(
-            pt.cast(gamma, gi.dtype) * gi
-            + pt.cast(pt.tensordot(w, sh, axes=1), gi.dtype)
-            - pt.cast(pt.tensordot(gamma * u, yh, axes=1), gi.dtype)
-        )
-        for gi, sh, yh in zip(gradients, s_history, y_history, strict=True)
-    ]
 
 
 # ---- dense quasi-Newton: BFGS and SR1 ------------------------------------------
@@ -357,6 +301,13 @@ class _Flat:
     def join(self, tensors):
         """One vector of ``tensors`` aligned with the parameters."""
         return pt.concatenate([pt.cast(t, self.dtype).flatten() for t in tensors])
+
+    def join_rows(self, histories):
+        """One ``(m, size)`` matrix of per-parameter histories ``(m, *shape)``."""
+        return pt.concatenate(
+            [pt.cast(h, self.dtype).reshape((h.shape[0], -1)) for h in histories],
+            axis=1,
+        )
 
     def split(self, vector):
         """The pieces of ``vector``, shaped and typed like the parameters."""

@@ -9,6 +9,8 @@ import pytensor.tensor as pt
 import pytest
 
 import pytensor_optim as po
+from pytensor_optim._two_loop import TwoLoop
+from pytensor_optim._two_loop import two_loop as po_two_loop
 
 from .conftest import compile_step
 from .reference.problems import from_reference
@@ -71,6 +73,71 @@ def test_direction_is_the_two_loop_recursion(rng):
     s, y = pairs[-1]
     expected = two_loop(gradients[-2], pairs, (s @ y) / (y @ y))
     np.testing.assert_allclose(points[-1] - points[-2], 0.3 * expected, rtol=1e-10)
+
+
+# ---- the two-loop node --------------------------------------------------------
+def two_loop_inputs(rng, dtype, m=4, n=5):
+    """Histories whose rows have positive curvature (y = A s, A positive
+    definite); the rows a call does not use hold other finite numbers."""
+    a = rng.normal(size=(n, n))
+    hessian = a @ a.T + n * np.eye(n)
+    s = rng.normal(size=(m, n))
+    y = s @ hessian
+    return [v.astype(dtype) for v in (rng.normal(size=n), s, y)]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "CVM", "NUMBA", "JAX"])
+def test_two_loop_node_is_the_recursion(mode, dtype, rng):
+    if mode == "JAX":
+        pytest.importorskip("jax")
+    g, s, y = pt.vector(dtype=dtype), pt.matrix(dtype=dtype), pt.matrix(dtype=dtype)
+    stored, gamma = pt.lscalar(), pt.scalar(dtype=dtype)
+    node = po_two_loop(g, s, y, stored, gamma)
+    assert node.dtype == dtype
+    f = pytensor.function([g, s, y, stored, gamma], node, mode=mode)
+    gradient, s_rows, y_rows = two_loop_inputs(rng, dtype)
+    rtol = 1e-12 if dtype == "float64" else 1e-5
+    for count in range(5):
+        # the newest pairs are the last rows; with none, -gamma g
+        pairs = list(zip(s_rows[4 - count :], y_rows[4 - count :], strict=True))
+        gamma_value = np.asarray(0.7, dtype)
+        got = f(gradient, s_rows, y_rows, count, gamma_value)
+        assert got.dtype == dtype
+        expected = two_loop(
+            gradient.astype(float),
+            [(a.astype(float), b.astype(float)) for a, b in pairs],
+            0.7,
+        )
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
+
+
+def test_two_loop_node_is_the_same_compiled_or_not(rng):
+    """The Numba backend and ``perform`` run one kernel: equal to the bit."""
+    g, s, y = (
+        pt.vector(dtype="float32"),
+        pt.matrix(dtype="float32"),
+        pt.matrix(dtype="float32"),
+    )
+    node = po_two_loop(g, s, y, pt.constant(3), pt.constant(np.float32(1.5)))
+    inputs = two_loop_inputs(rng, "float32", n=40)
+    got = [
+        pytensor.function([g, s, y], node, mode=mode)(*inputs)
+        for mode in ("NUMBA", "FAST_COMPILE")
+    ]
+    np.testing.assert_array_equal(got[0], got[1])
+
+
+def test_two_loop_node_refuses_mismatched_inputs():
+    g, s, gamma = pt.dvector(), pt.dmatrix(), pt.dscalar()
+    with pytest.raises(TypeError, match="vector and two matrices"):
+        TwoLoop()(s, s, s, 1, gamma)
+    with pytest.raises(TypeError, match=r"y_history must be float64.*float32"):
+        TwoLoop()(g, s, pt.fmatrix(), 1, gamma)
+    with pytest.raises(TypeError, match=r"gamma must be float64.*float32"):
+        TwoLoop()(g, s, s, 1, pt.fscalar())
+    with pytest.raises(TypeError, match="stored must be an integer scalar"):
+        TwoLoop()(g, s, s, pt.dscalar(), gamma)
 
 
 def test_bad_arguments():

@@ -1,0 +1,184 @@
+"""The L-BFGS two-loop recursion as one graph node.
+
+Written with PyTensor's tensor operations, the direction of :func:`lbfgs` takes
+some fifty nodes per iteration, and under Numba each node costs about as much
+as its arithmetic on a small problem. :class:`TwoLoop` computes it in one
+node: one loop over the history, compiled by Numba (a dependency of PyTensor)
+for the Numba backend and for ``perform`` (the C VM and the Python linker),
+and written with ``jax.numpy`` for the JAX backend.
+
+The recursion follows ``torch.optim.LBFGS`` operation for operation:
+:math:`\\rho_i = 1 / y_i^\\top s_i`, :math:`\\alpha_i = \\rho_i s_i^\\top q`,
+:math:`q \\leftarrow q - \\alpha_i y_i` from the newest pair, then
+:math:`r = \\gamma q` and :math:`r \\leftarrow r + (\\alpha_i - \\rho_i
+y_i^\\top r) s_i` from the oldest, starting from :math:`q = -g`.
+"""
+
+import inspect
+from hashlib import sha256
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.graph.basic import Apply
+from pytensor.graph.op import Op
+
+__all__ = ["TwoLoop", "two_loop"]
+
+
+def _kernel(gradient, s_history, y_history, stored, gamma):
+    """:math:`-H g` over the newest ``stored`` rows (the last ones) of the
+    histories, in the dtype of ``gradient`` (Numba-compilable)."""
+    m, n = s_history.shape
+    q = -gradient
+    if n == 0:
+        return q
+    rho = np.zeros(m, dtype=gradient.dtype)
+    alpha = np.zeros(m, dtype=gradient.dtype)
+    for i in range(m - 1, m - 1 - stored, -1):
+        ys = s_history[i, 0] * y_history[i, 0]
+        sq = s_history[i, 0] * q[0]
+        for j in range(1, n):
+            ys += y_history[i, j] * s_history[i, j]
+            sq += s_history[i, j] * q[j]
+        rho[i] = 1 / ys
+        alpha[i] = sq * rho[i]
+        for j in range(n):
+            q[j] -= alpha[i] * y_history[i, j]
+    for j in range(n):
+        q[j] *= gamma
+    for i in range(m - stored, m):
+        yr = y_history[i, 0] * q[0]
+        for j in range(1, n):
+            yr += y_history[i, j] * q[j]
+        step = alpha[i] - yr * rho[i]
+        for j in range(n):
+            q[j] += step * s_history[i, j]
+    return q
+
+
+# the source identifies the compiled kernel in PyTensor's Numba cache
+_KEY = sha256(inspect.getsource(_kernel).encode()).hexdigest()
+_compiled = None
+
+
+def _compiled_kernel():
+    """The kernel compiled for calls from Python (``perform``)."""
+    global _compiled
+    if _compiled is None:
+        import numba
+
+        _compiled = numba.njit(_kernel, fastmath=False, cache=True)
+    return _compiled
+
+
+class TwoLoop(Op):
+    """``TwoLoop()(g, S, Y, stored, gamma)``: the L-BFGS direction :math:`-Hg`.
+
+    ``g`` is a vector of size :math:`n`; ``S`` and ``Y`` are ``(m, n)``
+    histories of that dtype, oldest pair first, of which the last ``stored``
+    rows are used; ``gamma`` (:math:`H_0 = \\gamma I`) is a scalar of that
+    dtype.
+    """
+
+    __props__ = ()
+
+    def make_node(self, gradient, s_history, y_history, stored, gamma):
+        gradient = pt.as_tensor_variable(gradient)
+        s_history = pt.as_tensor_variable(s_history)
+        y_history = pt.as_tensor_variable(y_history)
+        stored = pt.as_tensor_variable(stored)
+        gamma = pt.as_tensor_variable(gamma)
+        if gradient.ndim != 1 or s_history.ndim != 2 or y_history.ndim != 2:
+            raise TypeError(
+                "TwoLoop takes a vector and two matrices, got gradient, "
+                "s_history and y_history of "
+                f"{gradient.ndim}, {s_history.ndim} and {y_history.ndim} dimensions"
+            )
+        dtype = gradient.dtype
+        for name, variable in (
+            ("s_history", s_history),
+            ("y_history", y_history),
+            ("gamma", gamma),
+        ):
+            if variable.dtype != dtype:
+                raise TypeError(
+                    f"TwoLoop's {name} must be {dtype} like its gradient, "
+                    f"got {variable.dtype}"
+                )
+        if stored.ndim != 0 or not stored.dtype.startswith(("int", "uint")):
+            raise TypeError(
+                f"TwoLoop's stored must be an integer scalar, got {stored.type}"
+            )
+        inputs = [gradient, s_history, y_history, stored, gamma]
+        return Apply(self, inputs, [gradient.type()])
+
+    def perform(self, node, inputs, output_storage):
+        gradient, s_history, y_history, stored, gamma = inputs
+        output_storage[0][0] = _compiled_kernel()(
+            gradient, s_history, y_history, int(stored), gamma[()]
+        )
+
+    def infer_shape(self, fgraph, node, shapes):
+        return [shapes[0]]
+
+
+def two_loop(gradient, s_history, y_history, stored, gamma):
+    """:class:`TwoLoop` on the vector ``gradient`` (``gamma`` cast to its dtype)."""
+    return TwoLoop()(
+        gradient, s_history, y_history, stored, pt.cast(gamma, gradient.dtype)
+    )
+
+
+def register_numba():
+    """Register :class:`TwoLoop` with PyTensor's Numba dispatch (idempotent)."""
+    from pytensor.link.numba.dispatch import basic as numba_basic
+
+    registry = numba_basic.numba_funcify_and_cache_key
+    if TwoLoop in registry.registry:
+        return
+    kernel = numba_basic.numba_njit(_kernel, fastmath=False)
+
+    def funcify(op, node=None, **kwargs):
+        @numba_basic.numba_njit
+        def two_loop_node(gradient, s_history, y_history, stored, gamma):
+            return kernel(gradient, s_history, y_history, stored.item(), gamma.item())
+
+        return two_loop_node, _KEY
+
+    registry.register(TwoLoop, funcify)
+    numba_basic.numba_funcify.register(
+        TwoLoop, lambda op, node=None, **kwargs: funcify(op, node)[0]
+    )
+
+
+def register_jax():
+    """Register :class:`TwoLoop` with PyTensor's JAX dispatch (idempotent).
+
+    The loops run over the whole history with the rows not yet stored
+    masked out, so the shapes stay static.
+    """
+    import jax.numpy as jnp
+    from pytensor.link.jax.dispatch import jax_funcify
+
+    if TwoLoop in jax_funcify.registry:
+        return
+
+    def funcify(op, node=None, **kwargs):
+        def two_loop_node(gradient, s_history, y_history, stored, gamma):
+            m = s_history.shape[0]
+            rows = jnp.arange(m) >= m - stored
+            ys = jnp.sum(y_history * s_history, axis=1)
+            rho = jnp.where(rows, 1 / jnp.where(rows, ys, 1), 0).astype(gradient.dtype)
+            alpha = [None] * m
+            q = -gradient
+            for i in reversed(range(m)):
+                alpha[i] = jnp.dot(s_history[i], q) * rho[i]
+                q = q - alpha[i] * y_history[i]
+            q = q * gamma
+            for i in range(m):
+                q = q + (alpha[i] - jnp.dot(y_history[i], q) * rho[i]) * s_history[i]
+            return q
+
+        return two_loop_node
+
+    jax_funcify.register(TwoLoop, funcify)
