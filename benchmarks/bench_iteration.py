@@ -2,6 +2,7 @@
 
     python benchmarks/bench_iteration.py [--problem rosenbrock] [--mode NUMBA]
         [--repeat 31]
+    python benchmarks/bench_iteration.py --scalar-states 1,2,5,10,20,40
 
 ``optimize`` compiles the whole run into one call (``steps_per_call=10000``);
 that call is timed again from the same start, ``--repeat`` times, and its
@@ -14,6 +15,10 @@ direction.
 Every run has ``gtol``, ``max_iter`` and ``max_evals`` set (the protocol's
 criteria are part of the cost). Compilation is not timed (see
 ``bench_minimize.py`` for set-up times).
+
+``--scalar-states`` times instead a bare ``scan`` of 20000 steps that carries
+k scalar states, each updated as x <- x / 2 + (sum of the states) / 1000 + 1:
+what carrying scalars costs per step, apart from any arithmetic.
 """
 
 import argparse
@@ -99,12 +104,47 @@ def time_configuration(problem, rule, options, mode, repeat):
     return result.nit, result.nfev, statistics.median(times)
 
 
+def time_scalar_states(k, mode, repeat, steps=20_000):
+    """Median nanoseconds per step of a scan carrying ``k`` scalar states."""
+    import time
+
+    import pytensor
+    import pytensor.tensor as pt
+
+    states = [pt.dscalar(f"x{i}") for i in range(k)]
+
+    def body(*values):
+        total = pt.add(*values) if k > 1 else values[0]
+        return [v * 0.5 + total * 1e-3 + 1.0 for v in values]
+
+    finals = pytensor.scan(
+        body, outputs_info=states, n_steps=steps, return_updates=False, mode=mode
+    )
+    finals = finals if k > 1 else [finals]
+    f = pytensor.function(states, [final[-1] for final in finals], mode=mode)
+    start = [1.0] * k
+    f(*start)
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        f(*start)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times) / steps * 1e9
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problem", default="rosenbrock")
     parser.add_argument("--mode", default="NUMBA")
     parser.add_argument("--repeat", type=int, default=31)
+    parser.add_argument("--scalar-states", help="comma-separated counts")
     args = parser.parse_args()
+    if args.scalar_states:
+        print(f"mode={args.mode}, repeat={args.repeat}\n")
+        print("| scalar states | ns / step |\n|---|---|")
+        for k in map(int, args.scalar_states.split(",")):
+            print(f"| {k} | {time_scalar_states(k, args.mode, args.repeat):.0f} |")
+        return
     from tests.problems import ZOO
 
     problem = ZOO[args.problem]
