@@ -1,8 +1,8 @@
 """The L-BFGS two-loop recursion as one graph node.
 
 Written with PyTensor's tensor operations, the direction of :func:`lbfgs` takes
-some fifty nodes per iteration, and under Numba each node costs about as much
-as its arithmetic on a small problem. :class:`TwoLoop` computes it in one
+some fifty nodes per iteration, and under Numba each node costs more than its
+arithmetic on a small problem. :class:`TwoLoop` computes it in one
 node: one loop over the history, compiled by Numba (a dependency of PyTensor)
 for the Numba backend and for ``perform`` (the C VM and the Python linker),
 and written with ``jax.numpy`` for the JAX backend.
@@ -29,6 +29,9 @@ def _kernel(gradient, s_history, y_history, stored, gamma):
     """:math:`-H g` over the newest ``stored`` rows (the last ones) of the
     histories, in the dtype of ``gradient`` (Numba-compilable)."""
     m, n = s_history.shape
+    if gradient.shape[0] != n or y_history.shape != s_history.shape:
+        raise ValueError("TwoLoop: the histories must be (m, n) for a gradient of n")
+    stored = max(0, min(stored, m))
     q = -gradient
     if n == 0:
         return q
@@ -166,7 +169,7 @@ def register_jax():
     def funcify(op, node=None, **kwargs):
         def two_loop_node(gradient, s_history, y_history, stored, gamma):
             m = s_history.shape[0]
-            rows = jnp.arange(m) >= m - stored
+            rows = jnp.arange(m) >= m - jnp.clip(stored, 0, m)
             ys = jnp.sum(y_history * s_history, axis=1)
             rho = jnp.where(rows, 1 / jnp.where(rows, ys, 1), 0).astype(gradient.dtype)
             alpha = [None] * m

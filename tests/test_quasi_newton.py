@@ -98,9 +98,11 @@ def test_two_loop_node_is_the_recursion(mode, dtype, rng):
     f = pytensor.function([g, s, y, stored, gamma], node, mode=mode)
     gradient, s_rows, y_rows = two_loop_inputs(rng, dtype)
     rtol = 1e-12 if dtype == "float64" else 1e-5
-    for count in range(5):
-        # the newest pairs are the last rows; with none, -gamma g
-        pairs = list(zip(s_rows[4 - count :], y_rows[4 - count :], strict=True))
+    for count in (0, 1, 2, 3, 4, 6):
+        # the newest pairs are the last rows; with none, -gamma g; with more
+        # than the rows, all of them
+        newest = max(0, 4 - count)
+        pairs = list(zip(s_rows[newest:], y_rows[newest:], strict=True))
         gamma_value = np.asarray(0.7, dtype)
         got = f(gradient, s_rows, y_rows, count, gamma_value)
         assert got.dtype == dtype
@@ -138,6 +140,15 @@ def test_two_loop_node_refuses_mismatched_inputs():
         TwoLoop()(g, s, s, 1, pt.fscalar())
     with pytest.raises(TypeError, match="stored must be an integer scalar"):
         TwoLoop()(g, s, s, pt.dscalar(), gamma)
+    f = pytensor.function(
+        [g, s],
+        TwoLoop()(g, s, s, 1, gamma),
+        mode="FAST_COMPILE",
+        on_unused_input="ignore",
+        givens={gamma: np.float64(1)},
+    )
+    with pytest.raises(ValueError, match=r"must be \(m, n\) for a gradient of n"):
+        f(np.ones(3), np.ones((2, 4)))
 
 
 def test_bad_arguments():
