@@ -70,7 +70,10 @@ def _compiled_kernel():
     if _compiled is None:
         import numba
 
-        _compiled = numba.njit(_kernel, fastmath=False, cache=True)
+        try:
+            _compiled = numba.njit(_kernel, fastmath=False, cache=True)
+        except RuntimeError:  # no writable cache directory: compile each run
+            _compiled = numba.njit(_kernel, fastmath=False)
     return _compiled
 
 
