@@ -45,7 +45,7 @@ def register_jax():
     from pytensor.tensor.elemwise import CAReduce
 
     _jax_while.register()
-    _two_loop.register_jax()
+    _register_or_warn(_two_loop.register_jax, "L-BFGS's direction under mode='JAX'")
     original = jax_funcify.dispatch(CAReduce)
     if getattr(original, _MARK, False):
         return
@@ -66,9 +66,10 @@ def register_jax():
 
 
 def register_numba():
-    """Register the Numba additions (imports Numba; idempotent)."""
-    _two_loop.register_numba()
-    _register_numba_ifelse()
+    """Register the Numba additions (imports Numba; idempotent); one that
+    fails does not keep the other from being registered."""
+    _register_or_warn(_two_loop.register_numba, "L-BFGS's direction under mode='NUMBA'")
+    _register_or_warn(_register_numba_ifelse, "CMA-ES with stop under mode='NUMBA'")
 
 
 def _register_numba_ifelse():

@@ -59,9 +59,17 @@ def _kernel(gradient, s_history, y_history, stored, gamma):
     return q
 
 
-# the source identifies the compiled kernel in PyTensor's Numba cache
-_KEY = sha256(inspect.getsource(_kernel).encode()).hexdigest()
 _compiled = None
+
+
+def _cache_key(*functions):
+    """A key for PyTensor's Numba cache from the sources of ``functions``
+    (None, no caching, where the sources are not installed)."""
+    try:
+        sources = [inspect.getsource(function) for function in functions]
+    except (OSError, TypeError):
+        return None
+    return sha256("\n".join(["pytensor_optim.TwoLoop", *sources]).encode()).hexdigest()
 
 
 def _compiled_kernel():
@@ -101,6 +109,10 @@ class TwoLoop(Op):
                 f"{gradient.ndim}, {s_history.ndim} and {y_history.ndim} dimensions"
             )
         dtype = gradient.dtype
+        if dtype not in ("float32", "float64"):
+            raise TypeError(
+                f"TwoLoop's gradient must be float32 or float64, got {dtype}"
+            )
         for name, variable in (
             ("s_history", s_history),
             ("y_history", y_history),
@@ -144,12 +156,14 @@ def register_numba():
         return
     kernel = numba_basic.numba_njit(_kernel, fastmath=False)
 
-    def funcify(op, node=None, **kwargs):
-        @numba_basic.numba_njit
-        def two_loop_node(gradient, s_history, y_history, stored, gamma):
-            return kernel(gradient, s_history, y_history, stored.item(), gamma.item())
+    def two_loop_node(gradient, s_history, y_history, stored, gamma):
+        return kernel(gradient, s_history, y_history, stored.item(), gamma.item())
 
-        return two_loop_node, _KEY
+    compiled = numba_basic.numba_njit(two_loop_node)
+    key = _cache_key(_kernel, two_loop_node)
+
+    def funcify(op, node=None, **kwargs):
+        return compiled, key
 
     registry.register(TwoLoop, funcify)
     numba_basic.numba_funcify.register(
@@ -160,8 +174,10 @@ def register_numba():
 def register_jax():
     """Register :class:`TwoLoop` with PyTensor's JAX dispatch (idempotent).
 
-    The loops run over the whole history with the rows not yet stored
-    masked out, so the shapes stay static.
+    The loops run over the whole history, so the shapes stay static; the
+    rows not stored are left out by selection (not multiplied by zero, so
+    that an infinite gradient or a NaN in such a row gives what the kernel
+    gives).
     """
     import jax.numpy as jnp
     from pytensor.link.jax.dispatch import jax_funcify
@@ -173,16 +189,16 @@ def register_jax():
         def two_loop_node(gradient, s_history, y_history, stored, gamma):
             m = s_history.shape[0]
             rows = jnp.arange(m) >= m - jnp.clip(stored, 0, m)
-            ys = jnp.sum(y_history * s_history, axis=1)
-            rho = jnp.where(rows, 1 / jnp.where(rows, ys, 1), 0).astype(gradient.dtype)
-            alpha = [None] * m
+            rho, alpha = [None] * m, [None] * m
             q = -gradient
             for i in reversed(range(m)):
+                rho[i] = 1 / jnp.dot(y_history[i], s_history[i])
                 alpha[i] = jnp.dot(s_history[i], q) * rho[i]
-                q = q - alpha[i] * y_history[i]
+                q = jnp.where(rows[i], q - alpha[i] * y_history[i], q)
             q = q * gamma
             for i in range(m):
-                q = q + (alpha[i] - jnp.dot(y_history[i], q) * rho[i]) * s_history[i]
+                step = alpha[i] - jnp.dot(y_history[i], q) * rho[i]
+                q = jnp.where(rows[i], q + step * s_history[i], q)
             return q
 
         return two_loop_node

@@ -115,7 +115,7 @@ def lbfgs(
     search met a NaN or infinite value).
     The history lives in ``slots["s"]`` and ``slots["y"]`` (shape
     ``(m, *param.shape)``, oldest pair first, zeros where no pair is
-    stored yet) with ``lbfgs.rho``, ``lbfgs.stored`` and ``lbfgs.gamma``;
+    stored yet) with ``lbfgs.stored`` and ``lbfgs.gamma``;
     the previous
     gradient, direction and step in ``slots["previous_gradient"]``,
     ``slots["direction"]`` and ``lbfgs.previous_step``.

@@ -130,10 +130,36 @@ def test_two_loop_node_is_the_same_compiled_or_not(rng):
     np.testing.assert_array_equal(got[0], got[1])
 
 
+@pytest.mark.parametrize("mode", ["NUMBA", "JAX"])
+def test_two_loop_node_non_finite_values_as_perform(mode, rng):
+    """An infinite gradient, and a NaN in a row not used, give what
+    ``perform`` gives (rows not stored are left out, not multiplied by 0)."""
+    if mode == "JAX":
+        pytest.importorskip("jax")
+    g, s, y = pt.dvector(), pt.dmatrix(), pt.dmatrix()
+    stored = pt.lscalar()
+    node = po_two_loop(g, s, y, stored, pt.constant(0.5))
+    gradient, s_rows, y_rows = two_loop_inputs(rng, "float64")
+    gradient[1] = np.inf
+    s_rows[0, 2] = np.nan
+    for count in (0, 2):
+        got, expected = (
+            pytensor.function([g, s, y, stored], node, mode=m)(
+                gradient, s_rows, y_rows, count
+            )
+            for m in (mode, "FAST_COMPILE")
+        )
+        if count == 0:  # -gamma g
+            assert np.isneginf(expected[1])
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_two_loop_node_refuses_mismatched_inputs():
     g, s, gamma = pt.dvector(), pt.dmatrix(), pt.dscalar()
     with pytest.raises(TypeError, match="vector and two matrices"):
         TwoLoop()(s, s, s, 1, gamma)
+    with pytest.raises(TypeError, match="gradient must be float32 or float64"):
+        TwoLoop()(pt.lvector(), pt.lmatrix(), pt.lmatrix(), 1, pt.lscalar())
     with pytest.raises(TypeError, match=r"y_history must be float64.*float32"):
         TwoLoop()(g, s, pt.fmatrix(), 1, gamma)
     with pytest.raises(TypeError, match=r"gamma must be float64.*float32"):
