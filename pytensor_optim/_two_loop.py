@@ -14,6 +14,7 @@ The recursion follows ``torch.optim.LBFGS`` operation for operation:
 y_i^\\top r) s_i` from the oldest, starting from :math:`q = -g`.
 """
 
+import functools
 import inspect
 from hashlib import sha256
 
@@ -59,9 +60,6 @@ def _kernel(gradient, s_history, y_history, stored, gamma):
     return q
 
 
-_compiled = None
-
-
 def _cache_key(*functions):
     """A key for PyTensor's Numba cache from the sources of ``functions``
     (None, no caching, where the sources are not installed)."""
@@ -72,17 +70,15 @@ def _cache_key(*functions):
     return sha256("\n".join(["pytensor_optim.TwoLoop", *sources]).encode()).hexdigest()
 
 
+@functools.cache
 def _compiled_kernel():
     """The kernel compiled for calls from Python (``perform``)."""
-    global _compiled
-    if _compiled is None:
-        import numba
+    import numba
 
-        try:
-            _compiled = numba.njit(_kernel, fastmath=False, cache=True)
-        except RuntimeError:  # no writable cache directory: compile each run
-            _compiled = numba.njit(_kernel, fastmath=False)
-    return _compiled
+    try:
+        return numba.njit(_kernel, fastmath=False, cache=True)
+    except RuntimeError:  # no writable cache directory: compile each run
+        return numba.njit(_kernel, fastmath=False)
 
 
 class TwoLoop(Op):
@@ -162,13 +158,8 @@ def register_numba():
     compiled = numba_basic.numba_njit(two_loop_node)
     key = _cache_key(_kernel, two_loop_node)
 
-    def funcify(op, node=None, **kwargs):
-        return compiled, key
-
-    registry.register(TwoLoop, funcify)
-    numba_basic.numba_funcify.register(
-        TwoLoop, lambda op, node=None, **kwargs: funcify(op, node)[0]
-    )
+    registry.register(TwoLoop, lambda *args, **kwargs: (compiled, key))
+    numba_basic.numba_funcify.register(TwoLoop, lambda *args, **kwargs: compiled)
 
 
 def register_jax():
