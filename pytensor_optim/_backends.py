@@ -24,6 +24,7 @@ import warnings
 from hashlib import sha256
 
 from . import _jax_while, _two_loop
+from .line_search import _dcsrch
 
 __all__ = ["install", "register_jax", "register_numba"]
 
@@ -69,6 +70,7 @@ def register_numba():
     """Register the Numba additions (imports Numba; idempotent); one that
     fails does not keep the other from being registered."""
     _register_or_warn(_two_loop.register_numba, "L-BFGS's direction under mode='NUMBA'")
+    _register_or_warn(_dcsrch.register_numba, "more_thuente under mode='NUMBA'")
     _register_or_warn(_register_numba_ifelse, "CMA-ES with stop under mode='NUMBA'")
 
 

@@ -197,16 +197,18 @@ def test_the_conversions_register_whatever_the_import_order(package_first):
             "from pytensor.scan.op import Scan",
             "from pytensor.ifelse import IfElse",
             "from pytensor_optim._two_loop import TwoLoop",
+            "from pytensor_optim.line_search._dcsrch import DcsrchStep",
             "print(hasattr(jax_funcify.dispatch(Scan), "
             "'_pytensor_optim_while_loop'), hasattr(numba_funcify.dispatch(IfElse), "
             "'_pytensor_optim_addition'), TwoLoop in jax_funcify.registry, "
-            "TwoLoop in numba_funcify.registry)",
+            "TwoLoop in numba_funcify.registry, "
+            "DcsrchStep in numba_funcify.registry)",
         ]
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["True"] * 4
+    assert out.stdout.split() == ["True"] * 5
 
 
 def test_importing_the_package_imports_neither_jax_nor_numba():

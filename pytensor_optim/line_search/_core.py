@@ -211,8 +211,9 @@ class Line:
 class LineSearch:
     r"""A line search as an ``init / step / done`` triple, run by :func:`run`.
 
-    Subclasses keep their state in a dictionary of tensors, each a scalar or
-    a tuple of tensors aligned with the parameters. The dictionary must hold
+    Subclasses keep their state in a dictionary of tensors, each a scalar,
+    an array of static shape, or a tuple of tensors aligned with the
+    parameters. The dictionary must hold
     ``"trial"``, the step to evaluate next. :func:`run` evaluates the cost
     and gradients at ``state["trial"]`` and calls :meth:`step` with that
     :class:`Point`, once per loop iteration, until :meth:`done` is true or
@@ -305,25 +306,19 @@ def run(search: LineSearch, line: Line) -> LineSearchResult:
         # scan would recompute their whole graph (the direction, the start's
         # evaluation) in every iteration
         inner = line._rebind(arguments[packing.size :])
-        # The loop starts from cheap zeros (scan infers the static shape of
-        # an initial value through its whole graph, slow for a rule's
-        # direction): the first iteration takes init's values instead,
-        # computed here from the line's tensors.
-        started = packing.pack(
-            {
-                **search.init(inner),
-                "_evals": np.int64(0),
-                "_finite": np.bool_(True),
-            },
-            carried,
-        )
-        first = pt.eq(packing.unpack(carried)["_evals"], 0)
-        state = packing.unpack(
-            [
-                pt.switch(first, value, old)
-                for value, old in zip(started, carried, strict=True)
-            ]
-        )
+        state = packing.unpack(carried)
+        if packing.tuples:
+            # The entries per parameter start from cheap zeros (scan infers
+            # the static shape of an initial value through its whole graph,
+            # slow for a rule's direction): the first iteration takes init's
+            # values instead, computed here from the line's tensors.
+            first = pt.eq(state["_evals"], 0)
+            started = search.init(inner)
+            for key, _ in packing.tuples:
+                state[key] = tuple(
+                    pt.switch(first, like(value, old), old)
+                    for value, old in zip(started[key], state[key], strict=True)
+                )
         evals = state.pop("_evals") + 1
         state.pop("_finite")
         point = inner.evaluate(state["trial"])
@@ -346,7 +341,7 @@ def run(search: LineSearch, line: Line) -> LineSearchResult:
     descent = pt.lt(line.slope, 0)
     if line.skip is not None:
         descent = pt.and_(descent, pt.invert(line.skip))
-    placeholders = packing.placeholders()
+    placeholders = packing.initial(initial)
     outputs = loop(
         body,
         placeholders,
@@ -398,16 +393,17 @@ _DRIVER_KEYS = ("_evals", "_finite")
 class _Packing:
     """How a search's state dictionary travels through ``scan``.
 
-    Every scalar is a loop state of its own, a 0-d tensor of its dtype, and
-    a tuple one state per parameter. (Stacking the scalars of a dtype in one
-    vector makes a smaller outer graph, but every loop iteration then reads
-    each of them back by indexing: in Numba, about 6 % slower per iteration
-    of L-BFGS with More-Thuente.)
+    Every entry that is a tensor (a scalar, or an array of static shape) is
+    a loop state of its own, and a tuple one state per parameter. A search
+    with many scalars packs them itself in one vector (as ``more_thuente``
+    does): under Numba each scalar state is a 0-d array made anew at every
+    iteration, and past some ten of them that costs more than the
+    arithmetic.
     """
 
     def __init__(self, initial, params):
         self.params = params
-        self.scalars = []  # (key, dtype)
+        self.arrays = []  # (key, type)
         self.tuples = []  # (key, dtypes)
         for key, value in initial.items():
             if isinstance(value, tuple | list):
@@ -419,12 +415,23 @@ class _Packing:
                 dtypes = [pt.as_tensor_variable(v).dtype for v in value]
                 self.tuples.append((key, dtypes))
             else:
-                self.scalars.append((key, pt.as_tensor_variable(value).dtype))
-        self.size = len(self.scalars) + len(params) * len(self.tuples)
+                variable = pt.as_tensor_variable(value)
+                if None in variable.type.shape:
+                    raise ValueError(
+                        f"state entry {key!r} must have a static shape (a scalar, "
+                        f"a tuple per parameter, or an array of known shape), "
+                        f"got {variable.type}"
+                    )
+                self.arrays.append((key, variable.type))
+        self.size = len(self.arrays) + len(params) * len(self.tuples)
 
-    def placeholders(self):
-        """Zeros of the loop states' types."""
-        states = [pt.constant(np.zeros((), dtype=dtype)) for _, dtype in self.scalars]
+    def initial(self, state):
+        """The loop's initial values: ``state``'s tensors, and zeros for the
+        entries per parameter (set by the first iteration)."""
+        states = [
+            like(state[key], pt.constant(np.zeros(kind.shape, dtype=kind.dtype)))
+            for key, kind in self.arrays
+        ]
         for _, dtypes in self.tuples:
             states.extend(
                 pt.zeros_like(param, dtype=dtype)
@@ -434,7 +441,7 @@ class _Packing:
 
     def pack(self, state, templates):
         """The loop states of ``state``, typed like ``templates``."""
-        states = [state[key] for key, _ in self.scalars]
+        states = [state[key] for key, _ in self.arrays]
         for key, _ in self.tuples:
             states.extend(state[key])
         return [
@@ -444,9 +451,9 @@ class _Packing:
 
     def unpack(self, states):
         """The state dictionary of the loop states ``states``."""
-        scalars = states[: len(self.scalars)]
-        state = {key: v for (key, _), v in zip(self.scalars, scalars, strict=True)}
-        position = len(self.scalars)
+        arrays = states[: len(self.arrays)]
+        state = {key: v for (key, _), v in zip(self.arrays, arrays, strict=True)}
+        position = len(self.arrays)
         for key, _ in self.tuples:
             state[key] = tuple(states[position : position + len(self.params)])
             position += len(self.params)

@@ -8,15 +8,7 @@ import pytensor.tensor as pt
 from .._interpolate import python_max, python_min
 from .._validate import check_range
 from ._core import LineSearch, _check_fraction, _check_mode, check_max_evals
-
-# MINPACK-2's constants: the extrapolation interval of an unbracketed step is
-# [stp + XTRAPL (stp - stx), stp + XTRAPU (stp - stx)], and a bracket that
-# has not shrunk below P66 of its width two iterations ago is bisected.
-_XTRAPL, _XTRAPU, _P66 = 1.1, 4.0, 0.66
-
-# Why a search ended: MINPACK-1's ``info`` numbering (3, the budget, is the
-# driver's business: the state is then still _RUNNING).
-_RUNNING, _CONVERGED, _XTOL, _AT_MIN, _AT_MAX, _ROUNDING = 0, 1, 2, 4, 5, 6
+from ._dcsrch import CONVERGED, FIELDS, RUNNING, XTRAPU, dcsrch_step, returns_point
 
 
 class _MoreThuente(LineSearch):
@@ -60,12 +52,9 @@ class _MoreThuente(LineSearch):
         trial = python_min(python_max(line.initial_step, step_min), step_max)
         zero = line.scalar(0)
         width = step_max - step_min
-        return {
-            "trial": trial,
-            "status": pt.constant(np.int8(_RUNNING)),
-            "stage_two": pt.constant(np.bool_(False)),
-            "bracketed": pt.constant(np.bool_(False)),
-            # stx: the best step so far; sty: the other end of the interval
+        fields = {
+            "stage_two": zero,
+            "bracketed": zero,
             "stx": zero,
             "fx": line.cost,
             "gx": line.slope,
@@ -73,164 +62,57 @@ class _MoreThuente(LineSearch):
             "fy": line.cost,
             "gy": line.slope,
             "stmin": zero,
-            "stmax": trial + line.scalar(_XTRAPU) * trial,
+            "stmax": trial + line.scalar(XTRAPU) * trial,
             "width": width,
             "width1": width / line.scalar(0.5),
-            # the smallest step above stx whose value was not finite
             "ceiling": line.scalar(np.inf),
-            # the cost evaluated at stx (fx may differ from it by the
-            # rounding of the modified function's round trip)
             "best_cost": line.cost,
-            # the point evaluated last
             "point_step": zero,
             "point_cost": line.cost,
+        }
+        return {
+            "trial": trial,
+            "status": pt.constant(np.int8(RUNNING)),
+            # the rest of dcsrch's state in one vector (see _dcsrch.FIELDS):
+            # one node computes an iteration, and scan carries one state
+            "packed": pt.stack([fields[name] for name in FIELDS]),
             # the gradients at stx, or at the point returned once done
             "gradients": line.zeros(),
         }
 
     def done(self, line, state):
-        return pt.neq(state["status"], _RUNNING)
+        return pt.neq(state["status"], RUNNING)
 
     def result(self, line, state):
-        returns_point = _returns_point(state["status"])
-        step = pt.switch(returns_point, state["point_step"], state["stx"])
-        cost = pt.switch(returns_point, state["point_cost"], state["best_cost"])
+        packed = state["packed"]
+
+        def field(name):
+            return packed[FIELDS.index(name)]
+
+        last = returns_point(state["status"])
+        step = pt.switch(last, field("point_step"), field("stx"))
+        cost = pt.switch(last, field("point_cost"), field("best_cost"))
         # the parameters move only to a point lower than the start
         success = pt.and_(pt.gt(step, 0), pt.lt(cost, line.cost))
-        converged = pt.eq(state["status"], _CONVERGED)
+        converged = pt.eq(state["status"], CONVERGED)
         return step, cost, state["gradients"], success, converged
 
     def step(self, line, state, point, evals):
-        c2, xtol = line.scalar(self.c2), line.scalar(self.xtol)
-        step_min, step_max = self._bounds(line)
-        finit, ginit = line.cost, line.slope
-        gtest = line.scalar(self.c1) * ginit
-        stp, f, g = point.step, point.cost, point.slope
-        bracketed = state["bracketed"]
-        stx, fx, gx = state["stx"], state["fx"], state["gx"]
-        sty, fy, gy = state["sty"], state["fy"], state["gy"]
-        stmin, stmax = state["stmin"], state["stmax"]
-
-        # Stage two starts once psi(stp) <= 0 and phi'(stp) >= 0.
-        ftest = finit + stp * gtest
-        stage_two = pt.or_(state["stage_two"], pt.and_(pt.le(f, ftest), pt.ge(g, 0)))
-
-        # The warnings and convergence, later tests taking precedence.
-        sufficient = pt.le(f, ftest)
-        rounding = pt.and_(bracketed, pt.or_(pt.le(stp, stmin), pt.ge(stp, stmax)))
-        too_narrow = pt.and_(bracketed, pt.le(stmax - stmin, xtol * stmax))
-        at_max = pt.and_(pt.eq(stp, step_max), pt.and_(sufficient, pt.le(g, gtest)))
-        at_min = pt.and_(
-            pt.eq(stp, step_min),
-            pt.or_(pt.invert(sufficient), pt.ge(g, gtest)),
+        trial, status, packed, takes_point = dcsrch_step(
+            state["packed"],
+            (point.step, point.cost, point.slope, point.finite),
+            (line.cost, line.slope),
+            (
+                line.scalar(self.c1),
+                line.scalar(self.c2),
+                line.scalar(self.xtol),
+                *self._bounds(line),
+            ),
         )
-        converged = pt.and_(sufficient, pt.le(pt.abs(g), c2 * -ginit))
-        status = pt.constant(np.int8(_RUNNING))
-        for test, code in (
-            (rounding, _ROUNDING),
-            (too_narrow, _XTOL),
-            (at_max, _AT_MAX),
-            (at_min, _AT_MIN),
-            (converged, _CONVERGED),
-        ):
-            status = pt.switch(test, np.int8(code), status)
-
-        # In stage one, a point lower than stx that fails the sufficient
-        # decrease moves the interval by the modified function
-        # psi(a) = phi(a) - phi(0) - c1 a phi'(0): its values are shifted
-        # by a c1 phi'(0), and shifted back after dcstep. (A shift of zero
-        # leaves the values of phi exactly as they are.)
-        modified = pt.and_(pt.invert(stage_two), pt.and_(pt.le(f, fx), pt.gt(f, ftest)))
-        shift = pt.switch(modified, gtest, line.scalar(0))
-        new = _dcstep(
-            line,
-            stx,
-            fx - stx * shift,
-            gx - shift,
-            sty,
-            fy - sty * shift,
-            gy - shift,
-            stp,
-            f - stp * shift,
-            g - shift,
-            bracketed,
-            stmin,
-            stmax,
-        )
-        stx_new, sty_new = new["stx"], new["sty"]
-        fx_new = new["fx"] + stx_new * shift
-        fy_new = new["fy"] + sty_new * shift
-        gx_new = new["gx"] + shift
-        gy_new = new["gy"] + shift
-        bracketed_new = new["bracketed"]
-        candidate = new["step"]
-
-        # Bisect when the bracket did not shrink enough in two iterations.
-        spread = pt.abs(sty_new - stx_new)
-        bisect = pt.and_(
-            bracketed_new, pt.ge(spread, line.scalar(_P66) * state["width1"])
-        )
-        candidate = pt.switch(
-            bisect, stx_new + line.scalar(0.5) * (sty_new - stx_new), candidate
-        )
-        width1 = pt.switch(bracketed_new, state["width"], state["width1"])
-        width = pt.switch(bracketed_new, spread, state["width"])
-        trial, stmin_new, stmax_new = _next_trial(
-            line,
-            candidate,
-            stx_new,
-            sty_new,
-            bracketed_new,
-            state["ceiling"],
-            (step_min, step_max),
-            xtol,
-        )
-
-        # A trial with a NaN or infinite value moves nothing: the next trial
-        # is halfway back to stx, and no later trial goes as far again.
-        finite = point.finite
-        ceiling = pt.switch(
-            pt.and_(pt.invert(finite), pt.gt(stp, stx)),
-            python_min(state["ceiling"], stp),
-            state["ceiling"],
-        )
-        retreat, stmin_retreat, stmax_retreat = _retreat(
-            line, stp, stx, bracketed, stmin, stmax, (step_min, step_max), xtol
-        )
-
-        # the interval moves on only from a finite point that ended nothing
-        tested = pt.and_(finite, pt.eq(status, _RUNNING))
-        # dcstep's arithmetic can fail (SciPy's driver stops on a NaN step)
-        status = pt.switch(
-            pt.and_(tested, pt.invert(pt.isfinite(trial))),
-            np.int8(_ROUNDING),
-            pt.switch(finite, status, np.int8(_RUNNING)),
-        )
-
-        def moved(value, old):
-            return pt.switch(tested, value, old)
-
-        took_point = pt.and_(tested, new["took_step"])
-        takes_point = pt.or_(took_point, pt.and_(finite, _returns_point(status)))
         return {
-            "trial": pt.switch(finite, pt.switch(tested, trial, stp), retreat),
+            "trial": trial,
             "status": status,
-            "stage_two": pt.switch(finite, stage_two, state["stage_two"]),
-            "bracketed": moved(bracketed_new, bracketed),
-            "stx": moved(stx_new, stx),
-            "fx": moved(fx_new, fx),
-            "gx": moved(gx_new, gx),
-            "sty": moved(sty_new, sty),
-            "fy": moved(fy_new, fy),
-            "gy": moved(gy_new, gy),
-            "stmin": pt.switch(finite, moved(stmin_new, stmin), stmin_retreat),
-            "stmax": pt.switch(finite, moved(stmax_new, stmax), stmax_retreat),
-            "width": moved(width, state["width"]),
-            "width1": moved(width1, state["width1"]),
-            "ceiling": ceiling,
-            "best_cost": pt.switch(took_point, f, state["best_cost"]),
-            "point_step": stp,
-            "point_cost": pt.switch(finite, f, state["point_cost"]),
+            "packed": packed,
             "gradients": tuple(
                 pt.switch(takes_point, new_gradient, old_gradient)
                 for new_gradient, old_gradient in zip(
@@ -240,14 +122,6 @@ class _MoreThuente(LineSearch):
         }
 
 
-def _returns_point(status):
-    """Whether the search reports the last point (else the best point stx)."""
-    return pt.or_(
-        pt.eq(status, _CONVERGED),
-        pt.or_(pt.eq(status, _AT_MAX), pt.eq(status, _AT_MIN)),
-    )
-
-
 def _number(name, value):
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")
@@ -255,186 +129,6 @@ def _number(name, value):
     if np.isnan(value):
         raise ValueError(f"{name} must be a number, not NaN")
     return value
-
-
-def _next_trial(line, candidate, stx, sty, bracketed, ceiling, bounds, xtol):
-    """dcsrch's last lines: the interval for the next step, and the step.
-
-    Before them, a step at or beyond the ``ceiling`` (a step where the
-    values were not finite) becomes the midpoint of stx and the ceiling.
-    Returns ``(trial, stmin, stmax)``.
-    """
-    step_min, step_max = bounds
-    candidate = pt.switch(
-        pt.ge(candidate, ceiling),
-        stx + line.scalar(0.5) * (ceiling - stx),
-        candidate,
-    )
-    stmin = pt.switch(
-        bracketed,
-        python_min(stx, sty),
-        candidate + line.scalar(_XTRAPL) * (candidate - stx),
-    )
-    stmax = pt.switch(
-        bracketed,
-        python_max(stx, sty),
-        candidate + line.scalar(_XTRAPU) * (candidate - stx),
-    )
-    trial = python_min(python_max(candidate, step_min), step_max)
-    # no progress is possible: evaluate the best point again (MINPACK's
-    # choice; the next call ends the search with a warning)
-    stuck = _stuck(trial, stmin, stmax, bracketed, xtol)
-    return pt.switch(stuck, stx, trial), stmin, stmax
-
-
-def _retreat(line, stp, stx, bracketed, stmin, stmax, bounds, xtol):
-    """The next trial after a trial ``stp`` whose values were not finite.
-
-    Halfway back to stx. Once bracketed the interval stays; before, the
-    extrapolation interval is set as ``dcsrch`` sets it at the start,
-    ``[stx, trial + 4 (trial - stx)]``: a search whose first trials were
-    not finite goes on as ``dcsrch`` started at its first finite trial.
-    Returns ``(trial, stmin, stmax)``.
-    """
-    step_min, step_max = bounds
-    candidate = stx + line.scalar(0.5) * (stp - stx)
-    trial = python_min(python_max(candidate, step_min), step_max)
-    stmin = pt.switch(bracketed, stmin, stx)
-    stmax = pt.switch(bracketed, stmax, trial + line.scalar(_XTRAPU) * (trial - stx))
-    return (
-        pt.switch(_stuck(trial, stmin, stmax, bracketed, xtol), stx, trial),
-        stmin,
-        stmax,
-    )
-
-
-def _stuck(trial, stmin, stmax, bracketed, xtol):
-    """dcsrch's test that no progress is possible within the bracket."""
-    return pt.and_(
-        bracketed,
-        pt.or_(
-            pt.or_(pt.le(trial, stmin), pt.ge(trial, stmax)),
-            pt.le(stmax - stmin, xtol * stmax),
-        ),
-    )
-
-
-def _cubic_gamma(theta, slope_a, slope_b, clamp):
-    """dcstep's ``s*sqrt((theta/s)**2 - (a/s)*(b/s))``, scaled against overflow.
-
-    With ``clamp`` (a boolean tensor) the radicand is first raised to 0.
-    """
-    scale = python_max(python_max(pt.abs(theta), pt.abs(slope_a)), pt.abs(slope_b))
-    radicand = (theta / scale) ** 2 - (slope_a / scale) * (slope_b / scale)
-    radicand = pt.switch(clamp, python_max(radicand, 0), radicand)
-    return scale * pt.sqrt(radicand)
-
-
-def _dcstep(line, stx, fx, dx, sty, fy, dy, stp, fp, dp, bracketed, stpmin, stpmax):
-    """MINPACK-2's ``dcstep`` on scalar tensors: the new interval and step.
-
-    stx is the best step (value fx, slope dx), sty the other end of the
-    interval, stp the step just evaluated; [stpmin, stpmax] bounds the new
-    step while no minimiser is bracketed. Every case is computed and the
-    one that applies is selected.
-    """
-    p66 = line.scalar(_P66)
-    sgnd = dp * (dx / pt.abs(dx))
-    higher = pt.gt(fp, fx)
-    opposite = pt.and_(pt.invert(higher), pt.lt(sgnd, 0))
-    smaller = pt.and_(
-        pt.invert(pt.or_(higher, opposite)), pt.lt(pt.abs(dp), pt.abs(dx))
-    )
-
-    # Cases 1-3: the cubic through stx and stp.
-    theta = 3 * (fx - fp) / (stp - stx) + dx + dp
-    gamma = _cubic_gamma(theta, dx, dp, clamp=smaller)
-    gamma = pt.switch(
-        pt.switch(higher, pt.lt(stp, stx), pt.gt(stp, stx)), -gamma, gamma
-    )
-
-    # Case 1, a higher value: the minimum is bracketed. The cubic step if
-    # it is closer to stx than the quadratic step, else their average.
-    p = (gamma - dx) + theta
-    q = ((gamma - dx) + gamma) + dp
-    stpc = stx + (p / q) * (stp - stx)
-    stpq = stx + ((dx / ((fx - fp) / (stp - stx) + dx)) / 2) * (stp - stx)
-    step_higher = pt.switch(
-        pt.lt(pt.abs(stpc - stx), pt.abs(stpq - stx)),
-        stpc,
-        stpc + (stpq - stpc) / 2,
-    )
-
-    # Case 2, a lower value and slopes of opposite sign: bracketed. The
-    # cubic step if it is farther from stp than the secant step, else the
-    # secant step.
-    p = (gamma - dp) + theta
-    q = ((gamma - dp) + gamma) + dx
-    stpc = stp + (p / q) * (stx - stp)
-    secant = stp + (dp / (dp - dx)) * (stx - stp)
-    step_opposite = pt.switch(
-        pt.gt(pt.abs(stpc - stp), pt.abs(secant - stp)), stpc, secant
-    )
-
-    # Case 3, a lower value, slopes of the same sign, and a smaller slope.
-    # The cubic step only if the cubic tends to infinity in the direction
-    # of the step or its minimum is beyond stp; else the bound.
-    q = (gamma + (dx - dp)) + gamma
-    r = p / q
-    stpc = pt.switch(
-        pt.and_(pt.lt(r, 0), pt.neq(gamma, 0)),
-        stp + r * (stx - stp),
-        pt.switch(pt.gt(stp, stx), stpmax, stpmin),
-    )
-    closer = pt.lt(pt.abs(stpc - stp), pt.abs(secant - stp))
-    farther = pt.gt(pt.abs(stpc - stp), pt.abs(secant - stp))
-    # bracketed: the step closer to stp, kept within 0.66 of the way to sty
-    inside = pt.switch(closer, stpc, secant)
-    limit = stp + p66 * (sty - stp)
-    inside = pt.switch(
-        pt.gt(stp, stx), python_min(limit, inside), python_max(limit, inside)
-    )
-    # not bracketed: the step farther from stp, within [stpmin, stpmax]
-    outside = pt.switch(farther, stpc, secant)
-    outside = python_max(stpmin, python_min(stpmax, outside))
-    step_smaller = pt.switch(bracketed, inside, outside)
-
-    # Case 4, a lower value, slopes of the same sign, and a slope that does
-    # not decrease: the cubic through stp and sty if bracketed, else a bound.
-    theta = 3 * (fp - fy) / (sty - stp) + dy + dp
-    gamma = _cubic_gamma(theta, dy, dp, clamp=pt.constant(np.bool_(False)))
-    gamma = pt.switch(pt.gt(stp, sty), -gamma, gamma)
-    p = (gamma - dp) + theta
-    q = ((gamma - dp) + gamma) + dy
-    step_larger = pt.switch(
-        bracketed,
-        stp + (p / q) * (sty - stp),
-        pt.switch(pt.gt(stp, stx), stpmax, stpmin),
-    )
-
-    step = pt.switch(
-        higher,
-        step_higher,
-        pt.switch(
-            opposite, step_opposite, pt.switch(smaller, step_smaller, step_larger)
-        ),
-    )
-
-    # The new interval: a higher point becomes sty; a lower one becomes
-    # stx, and the old stx becomes sty when the slopes have opposite signs.
-    new_x = pt.invert(higher)
-    old_x_to_y = pt.and_(new_x, pt.lt(sgnd, 0))
-    return {
-        "stx": pt.switch(new_x, stp, stx),
-        "fx": pt.switch(new_x, fp, fx),
-        "gx": pt.switch(new_x, dp, dx),
-        "sty": pt.switch(higher, stp, pt.switch(old_x_to_y, stx, sty)),
-        "fy": pt.switch(higher, fp, pt.switch(old_x_to_y, fx, fy)),
-        "gy": pt.switch(higher, dp, pt.switch(old_x_to_y, dx, dy)),
-        "step": step,
-        "bracketed": pt.or_(bracketed, pt.or_(higher, opposite)),
-        "took_step": new_x,
-    }
 
 
 def more_thuente(
