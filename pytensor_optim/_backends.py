@@ -6,7 +6,10 @@
   sum, accumulated in float64, came back float64 and turned the float32
   graphs that hold one into float64).
 - Both, and the Python linkers: the implementations of this package's own
-  nodes (:class:`~pytensor_optim._two_loop.TwoLoop`, L-BFGS's direction).
+  nodes (:class:`~pytensor_optim._two_loop.TwoLoop`, L-BFGS's history
+  update and direction; for Numba,
+  :class:`~pytensor_optim.line_search._dcsrch.DcsrchStep`, an iteration of
+  the Moré–Thuente search, whose inner graph serves JAX).
 - Numba: an ``ifelse`` whose outputs are random generators. The rules keep
   their state unchanged while ``stop`` is set with an ``ifelse`` on state
   that an elementwise ``switch`` cannot carry (CMA-ES's generator), and
@@ -46,7 +49,7 @@ def register_jax():
     from pytensor.tensor.elemwise import CAReduce
 
     _jax_while.register()
-    _register_or_warn(_two_loop.register_jax, "L-BFGS's direction under mode='JAX'")
+    _register_or_warn(_two_loop.register_jax, "lbfgs under mode='JAX'")
     original = jax_funcify.dispatch(CAReduce)
     if getattr(original, _MARK, False):
         return
@@ -69,7 +72,7 @@ def register_jax():
 def register_numba():
     """Register the Numba additions (imports Numba; idempotent); one that
     fails does not keep the other from being registered."""
-    _register_or_warn(_two_loop.register_numba, "L-BFGS's direction under mode='NUMBA'")
+    _register_or_warn(_two_loop.register_numba, "lbfgs under mode='NUMBA'")
     _register_or_warn(_dcsrch.register_numba, "more_thuente under mode='NUMBA'")
     _register_or_warn(_register_numba_ifelse, "CMA-ES with stop under mode='NUMBA'")
 

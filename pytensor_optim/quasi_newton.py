@@ -178,27 +178,26 @@ def lbfgs(
     # never an infinite pair (from an infinite gradient) in the history
     accept = pt.and_(accept, pt.isfinite(ys))
 
-    def shifted(history, newest):
-        """``history`` without its oldest entry and with ``newest`` last."""
-        appended = pt.concatenate([history[1:], pt.shape_padleft(newest)])
-        return pt.switch(accept, appended, history)
-
-    new_s_history = [shifted(h, si) for h, si in zip(s_history, s, strict=True)]
-    new_y_history = [shifted(h, yi) for h, yi in zip(y_history, y, strict=True)]
     new_stored = pt.switch(accept, pt.minimum(stored + 1, m), stored)
     new_gamma = pt.switch(accept, ys / dot(y, y), gamma)
 
-    # 2. d = -H g by the two-loop recursion, one node over all parameters
+    # 2. the histories without their oldest pair and with the newest last
+    # (if accepted), and d = -H g by the two-loop recursion: one node over
+    # all parameters
     flat = _Flat(problem.params, "lbfgs")
-    direction = flat.split(
-        two_loop(
-            flat.join(g),
-            flat.join_rows(new_s_history),
-            flat.join_rows(new_y_history),
-            new_stored,
-            new_gamma,
-        )
+    flat_direction, flat_s_history, flat_y_history = two_loop(
+        flat.join(g),
+        flat.join_rows(s_history),
+        flat.join_rows(y_history),
+        flat.join(s),
+        flat.join(y),
+        accept,
+        new_stored,
+        new_gamma,
     )
+    direction = flat.split(flat_direction)
+    new_s_history = flat.split_rows(flat_s_history)
+    new_y_history = flat.split_rows(flat_y_history)
 
     # 3. the step (the first trial step of a line search)
     first = pt.eq(problem.counter, 0)
@@ -309,8 +308,27 @@ class _Flat:
             axis=1,
         )
 
+    def _one_vector(self):
+        # one vector parameter is its own flat vector: no slice, no reshape
+        return len(self.shapes) == 1 and len(self.shapes[0]) == 1
+
+    def split_rows(self, history):
+        """The pieces of the ``(m, size)`` ``history``, ``(m, *shape)`` each."""
+        if self._one_vector():
+            return [pt.cast(history, self.dtypes[0])]
+        starts = [0, *self.ends[:-1]]
+        m = history.shape[0]
+        return [
+            pt.cast(history[:, start:end].reshape((m, *shape)), dtype)
+            for start, end, shape, dtype in zip(
+                starts, self.ends, self.shapes, self.dtypes, strict=True
+            )
+        ]
+
     def split(self, vector):
         """The pieces of ``vector``, shaped and typed like the parameters."""
+        if self._one_vector():
+            return [pt.cast(vector, self.dtypes[0])]
         starts = [0, *self.ends[:-1]]
         return [
             pt.cast(vector[start:end].reshape(shape), dtype)

@@ -78,97 +78,129 @@ def test_direction_is_the_two_loop_recursion(rng):
 # ---- the two-loop node --------------------------------------------------------
 def two_loop_inputs(rng, dtype, m=4, n=5):
     """Histories whose rows have positive curvature (y = A s, A positive
-    definite); the rows a call does not use hold other finite numbers."""
+    definite), and a newest pair of the same kind; the rows a call does not
+    use hold other finite numbers."""
     a = rng.normal(size=(n, n))
     hessian = a @ a.T + n * np.eye(n)
-    s = rng.normal(size=(m, n))
+    s = rng.normal(size=(m + 1, n))
     y = s @ hessian
-    return [v.astype(dtype) for v in (rng.normal(size=n), s, y)]
+    values = (rng.normal(size=n), s[:m], y[:m], s[m], y[m])
+    return [v.astype(dtype) for v in values]
+
+
+def two_loop_graph(dtype):
+    g, s_history, y_history = (
+        pt.vector(dtype=dtype),
+        pt.matrix(dtype=dtype),
+        pt.matrix(dtype=dtype),
+    )
+    s, y = pt.vector(dtype=dtype), pt.vector(dtype=dtype)
+    accept, stored, gamma = (
+        pt.scalar(dtype="bool"),
+        pt.lscalar(),
+        pt.scalar(dtype=dtype),
+    )
+    inputs = [g, s_history, y_history, s, y, accept, stored, gamma]
+    return inputs, po_two_loop(*inputs)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("mode", ["FAST_COMPILE", "CVM", "NUMBA", "JAX"])
-def test_two_loop_node_is_the_recursion(mode, dtype, rng):
+def test_two_loop_node_is_the_push_and_the_recursion(mode, dtype, rng):
     if mode == "JAX":
         pytest.importorskip("jax")
-    g, s, y = pt.vector(dtype=dtype), pt.matrix(dtype=dtype), pt.matrix(dtype=dtype)
-    stored, gamma = pt.lscalar(), pt.scalar(dtype=dtype)
-    node = po_two_loop(g, s, y, stored, gamma)
-    assert node.dtype == dtype
-    f = pytensor.function([g, s, y, stored, gamma], node, mode=mode)
-    gradient, s_rows, y_rows = two_loop_inputs(rng, dtype)
+    inputs, outputs = two_loop_graph(dtype)
+    assert [o.dtype for o in outputs] == [dtype] * 3
+    f = pytensor.function(inputs, outputs, mode=mode)
+    gradient, s_rows, y_rows, s_new, y_new = two_loop_inputs(rng, dtype)
     rtol = 1e-12 if dtype == "float64" else 1e-5
-    for count in (0, 1, 2, 3, 4, 6):
-        # the newest pairs are the last rows; with none, -gamma g; with more
-        # than the rows, all of them
-        newest = max(0, 4 - count)
-        pairs = list(zip(s_rows[newest:], y_rows[newest:], strict=True))
-        gamma_value = np.asarray(0.7, dtype)
-        got = f(gradient, s_rows, y_rows, count, gamma_value)
-        assert got.dtype == dtype
-        expected = two_loop(
-            gradient.astype(float),
-            [(a.astype(float), b.astype(float)) for a, b in pairs],
-            0.7,
-        )
-        np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
+    for accept in (False, True):
+        if accept:  # the oldest row dropped, the new pair last
+            s_expected = np.concatenate([s_rows[1:], s_new[None]])
+            y_expected = np.concatenate([y_rows[1:], y_new[None]])
+        else:
+            s_expected, y_expected = s_rows, y_rows
+        for count in (0, 1, 2, 3, 4, 6):
+            # the newest pairs are the last rows; with none, -gamma g; with
+            # more than the rows, all of them
+            newest = max(0, 4 - count)
+            pairs = list(zip(s_expected[newest:], y_expected[newest:], strict=True))
+            gamma = np.asarray(0.7, dtype)
+            direction, s_got, y_got = f(
+                gradient, s_rows, y_rows, s_new, y_new, accept, count, gamma
+            )
+            assert direction.dtype == s_got.dtype == y_got.dtype == dtype
+            np.testing.assert_array_equal(s_got, s_expected)
+            np.testing.assert_array_equal(y_got, y_expected)
+            expected = two_loop(
+                gradient.astype(float),
+                [(a.astype(float), b.astype(float)) for a, b in pairs],
+                0.7,
+            )
+            np.testing.assert_allclose(direction, expected, rtol=rtol, atol=rtol)
 
 
 def test_two_loop_node_is_the_same_compiled_or_not(rng):
     """The Numba backend and ``perform`` run one kernel: equal to the bit."""
-    g, s, y = (
-        pt.vector(dtype="float32"),
-        pt.matrix(dtype="float32"),
-        pt.matrix(dtype="float32"),
-    )
-    node = po_two_loop(g, s, y, pt.constant(3), pt.constant(np.float32(1.5)))
-    inputs = two_loop_inputs(rng, "float32", n=40)
+    inputs, outputs = two_loop_graph("float32")
+    values = [*two_loop_inputs(rng, "float32", n=40), True, 3, np.float32(1.5)]
     got = [
-        pytensor.function([g, s, y], node, mode=mode)(*inputs)
+        pytensor.function(inputs, outputs, mode=mode)(*values)
         for mode in ("NUMBA", "FAST_COMPILE")
     ]
-    np.testing.assert_array_equal(got[0], got[1])
+    for a, b in zip(*got, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("mode", ["NUMBA", "JAX"])
 def test_two_loop_node_non_finite_values_as_perform(mode, rng):
-    """An infinite gradient, and a NaN in a row not used, give what
-    ``perform`` gives (rows not stored are left out, not multiplied by 0)."""
+    """An infinite gradient, a NaN in a row not used, and a stored pair of
+    zeros (1 / 0: infinite, not an error) give what ``perform`` gives
+    (rows not stored are left out, not multiplied by 0)."""
     if mode == "JAX":
         pytest.importorskip("jax")
-    g, s, y = pt.dvector(), pt.dmatrix(), pt.dmatrix()
-    stored = pt.lscalar()
-    node = po_two_loop(g, s, y, stored, pt.constant(0.5))
-    gradient, s_rows, y_rows = two_loop_inputs(rng, "float64")
-    gradient[1] = np.inf
+    inputs, outputs = two_loop_graph("float64")
+    gradient, s_rows, y_rows, s_new, y_new = two_loop_inputs(rng, "float64")
     s_rows[0, 2] = np.nan
-    for count in (0, 2):
+    for count, accept in ((0, False), (2, False), (1, True)):
+        if accept:
+            s_new[:], y_new[:] = 0.0, 0.0
+        else:
+            gradient[1] = np.inf
+        values = [gradient, s_rows, y_rows, s_new, y_new, accept, count, 0.5]
         got, expected = (
-            pytensor.function([g, s, y, stored], node, mode=m)(
-                gradient, s_rows, y_rows, count
-            )
+            pytensor.function(inputs, outputs, mode=m)(*values)
             for m in (mode, "FAST_COMPILE")
         )
         if count == 0:  # -gamma g
-            assert np.isneginf(expected[1])
-        np.testing.assert_array_equal(got, expected)
+            assert np.isneginf(expected[0][1])
+        if accept:
+            assert np.isnan(expected[0]).all()
+        for a, b in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_two_loop_node_refuses_mismatched_inputs():
     g, s, gamma = pt.dvector(), pt.dmatrix(), pt.dscalar()
-    with pytest.raises(TypeError, match="vector and two matrices"):
-        TwoLoop()(s, s, s, 1, gamma)
+    yes = pt.constant(np.bool_(True))
+    with pytest.raises(TypeError, match="vector, two matrices and two vectors"):
+        TwoLoop()(s, s, s, g, g, yes, 1, gamma)
     with pytest.raises(TypeError, match="gradient must be float32 or float64"):
-        TwoLoop()(pt.lvector(), pt.lmatrix(), pt.lmatrix(), 1, pt.lscalar())
+        v, m = pt.lvector(), pt.lmatrix()
+        TwoLoop()(v, m, m, v, v, yes, 1, pt.lscalar())
     with pytest.raises(TypeError, match=r"y_history must be float64.*float32"):
-        TwoLoop()(g, s, pt.fmatrix(), 1, gamma)
+        TwoLoop()(g, s, pt.fmatrix(), g, g, yes, 1, gamma)
+    with pytest.raises(TypeError, match=r"y must be float64.*float32"):
+        TwoLoop()(g, s, s, g, pt.fvector(), yes, 1, gamma)
     with pytest.raises(TypeError, match=r"gamma must be float64.*float32"):
-        TwoLoop()(g, s, s, 1, pt.fscalar())
+        TwoLoop()(g, s, s, g, g, yes, 1, pt.fscalar())
+    with pytest.raises(TypeError, match="accept must be a boolean scalar"):
+        TwoLoop()(g, s, s, g, g, 1, 1, gamma)
     with pytest.raises(TypeError, match="stored must be an integer scalar"):
-        TwoLoop()(g, s, s, pt.dscalar(), gamma)
-    node = TwoLoop()(g, s, s, 1, pt.constant(np.float64(1)))
-    f = pytensor.function([g, s], node, mode="FAST_COMPILE")
-    with pytest.raises(ValueError, match=r"must be \(m, n\) for a gradient of n"):
+        TwoLoop()(g, s, s, g, g, yes, pt.dscalar(), gamma)
+    outputs = TwoLoop()(g, s, s, g, g, yes, 1, pt.constant(np.float64(1)))
+    f = pytensor.function([g, s], outputs, mode="FAST_COMPILE")
+    with pytest.raises(ValueError, match=r"must be \(m, n\) and the pair of size n"):
         f(np.ones(3), np.ones((2, 4)))
 
 

@@ -426,15 +426,21 @@ class _Packing:
         self.size = len(self.arrays) + len(params) * len(self.tuples)
 
     def initial(self, state):
-        """The loop's initial values: ``state``'s tensors, and zeros for the
-        entries per parameter (set by the first iteration)."""
+        """The loop's initial values: ``state``'s tensors, and the parameters
+        for the entries per parameter (placeholders of the right shape, set
+        by the first iteration).
+
+        (Zeros would do as placeholders, but PyTensor folds them into a
+        broadcast constant, and ``scan`` then keeps a buffer of two entries
+        for the state instead of carrying one value.)
+        """
         states = [
             like(state[key], pt.constant(np.zeros(kind.shape, dtype=kind.dtype)))
             for key, kind in self.arrays
         ]
         for _, dtypes in self.tuples:
             states.extend(
-                pt.zeros_like(param, dtype=dtype)
+                pt.cast(param, dtype)
                 for param, dtype in zip(self.params, dtypes, strict=True)
             )
         return states
