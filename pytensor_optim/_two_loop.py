@@ -1,10 +1,11 @@
-"""L-BFGS's history update and two-loop recursion as one graph node.
+"""L-BFGS's curvature pair, history update and two-loop recursion as one node.
 
 Written with PyTensor's tensor operations, the direction of :func:`lbfgs` takes
-some fifty nodes per iteration, and its history update (drop the oldest
-pair, append the newest when it passes the curvature test) a few more on
-each history; under Numba each node costs more than its arithmetic on a
-small problem. :class:`TwoLoop` computes both in one node: one kernel,
+some fifty nodes per iteration, and the newest pair, its curvature test and
+the history update (drop the oldest pair, append the newest when it passes
+the test) a dozen more; under Numba each node costs more than its
+arithmetic on a small problem. :class:`TwoLoop` computes all of it in one
+node: one kernel,
 compiled by Numba (a dependency of PyTensor) for the Numba backend and for
 ``perform`` (the C VM and the Python linker), and written with
 ``jax.numpy`` for the JAX backend.
@@ -27,60 +28,105 @@ from pytensor.graph.op import Op
 
 __all__ = ["TwoLoop", "two_loop"]
 
+# TwoLoop's inputs, in order
+_INPUTS = (
+    "gradient",
+    "s_history",
+    "y_history",
+    "previous_gradient",
+    "previous_direction",
+    "previous_step",
+    "stored",
+    "gamma",
+)
 
-def _kernel(gradient, s_history, y_history, s, y, accept, stored, gamma):
-    """The histories with the newest pair pushed (if ``accept``), and
-    :math:`-H g` over their newest ``stored`` rows (the last ones), in the
-    dtype of ``gradient`` (Numba-compilable)."""
+
+def _kernel(
+    gradient,
+    s_history,
+    y_history,
+    previous_gradient,
+    previous_direction,
+    previous_step,
+    stored,
+    gamma,
+    relative,
+    tolerance,
+):
+    """One update of L-BFGS's history, and its direction (Numba-compilable).
+
+    The newest pair is :math:`s = t\\,d_{prev}`, :math:`y = g - g_{prev}`, in
+    the dtype of ``gradient``, its inner products summed in float64. It
+    passes the curvature test when :math:`y^\\top s` is finite and above
+    ``tolerance`` (above ``tolerance`` :math:`\\|y\\|\\,\\|s\\|` if
+    ``relative``): it is then pushed onto the histories (their oldest row
+    dropped), ``stored`` grows by one up to the rows, and ``gamma`` becomes
+    :math:`y^\\top s / y^\\top y`. The direction :math:`-H g` uses the newest
+    ``stored`` rows (the last ones) and :math:`H_0 = \\gamma I`. Returns
+    ``(direction, s_history, y_history, stored, gamma)``, new arrays.
+    """
     m, n = s_history.shape
     if (
         gradient.shape[0] != n
         or y_history.shape != s_history.shape
-        or s.shape[0] != n
-        or y.shape[0] != n
+        or previous_gradient.shape[0] != n
+        or previous_direction.shape[0] != n
     ):
         raise ValueError(
-            "TwoLoop: the histories must be (m, n) and the pair of size n "
-            "for a gradient of n"
+            "TwoLoop: the histories must be (m, n), and the previous gradient "
+            "and direction of size n, for a gradient of n"
         )
-
-    def pushed(history, newest):
-        # a new array either way: the node's outputs are not views
-        if not accept:
-            return history.copy()
-        result = np.empty_like(history)
-        result[:-1] = history[1:]
-        result[-1] = newest
-        return result
-
-    s_history = pushed(s_history, s)
-    y_history = pushed(y_history, y)
-    stored = max(0, min(stored, m))
-    q = -gradient
-    if n == 0:
-        return q, s_history, y_history
-    rho = np.zeros(m, dtype=gradient.dtype)
-    alpha = np.zeros(m, dtype=gradient.dtype)
-    for i in range(m - 1, m - 1 - stored, -1):
-        ys = s_history[i, 0] * y_history[i, 0]
-        sq = s_history[i, 0] * q[0]
-        for j in range(1, n):
-            ys += y_history[i, j] * s_history[i, j]
-            sq += s_history[i, j] * q[j]
-        rho[i] = 1 / ys
-        alpha[i] = sq * rho[i]
-        for j in range(n):
-            q[j] -= alpha[i] * y_history[i, j]
+    real = gradient.dtype.type
+    s = real(previous_step) * previous_direction
+    y = gradient - previous_gradient
+    ys, yy, ss = 0.0, 0.0, 0.0
     for j in range(n):
-        q[j] *= gamma
-    for i in range(m - stored, m):
-        yr = y_history[i, 0] * q[0]
-        for j in range(1, n):
-            yr += y_history[i, j] * q[j]
-        step = alpha[i] - yr * rho[i]
+        ys += np.float64(y[j] * s[j])
+        yy += np.float64(y[j] * y[j])
+        ss += np.float64(s[j] * s[j])
+    if relative:
+        accept = ys > tolerance * np.sqrt(yy * ss)
+    else:
+        accept = ys > tolerance
+    if accept and np.isfinite(ys):
+        stored = min(stored + 1, m)
+        gamma = ys / yy
+        new_s_history = np.empty_like(s_history)
+        new_y_history = np.empty_like(y_history)
+        new_s_history[:-1] = s_history[1:]
+        new_y_history[:-1] = y_history[1:]
+        new_s_history[-1] = s
+        new_y_history[-1] = y
+    else:
+        new_s_history = s_history.copy()
+        new_y_history = y_history.copy()
+    # the two-loop recursion, newest pair first, then oldest first
+    used = max(0, min(stored, m))
+    q = -gradient
+    if n > 0:
+        rho = np.zeros(m, dtype=gradient.dtype)
+        alpha = np.zeros(m, dtype=gradient.dtype)
+        for i in range(m - 1, m - 1 - used, -1):
+            ys_i = new_s_history[i, 0] * new_y_history[i, 0]
+            sq = new_s_history[i, 0] * q[0]
+            for j in range(1, n):
+                ys_i += new_y_history[i, j] * new_s_history[i, j]
+                sq += new_s_history[i, j] * q[j]
+            rho[i] = 1 / ys_i
+            alpha[i] = sq * rho[i]
+            for j in range(n):
+                q[j] -= alpha[i] * new_y_history[i, j]
+        scale = real(gamma)
         for j in range(n):
-            q[j] += step * s_history[i, j]
-    return q, s_history, y_history
+            q[j] *= scale
+        for i in range(m - used, m):
+            yr = new_y_history[i, 0] * q[0]
+            for j in range(1, n):
+                yr += new_y_history[i, j] * q[j]
+            step = alpha[i] - yr * rho[i]
+            for j in range(n):
+                q[j] += step * new_s_history[i, j]
+    return q, new_s_history, new_y_history, stored, gamma
 
 
 def _cache_key(*functions):
@@ -110,90 +156,105 @@ def _compiled_kernel():
 
 
 class TwoLoop(Op):
-    """``TwoLoop()(g, S, Y, s, y, accept, stored, gamma)``: L-BFGS's
-    ``(direction, S', Y')``.
+    """``TwoLoop(relative, tolerance)(g, S, Y, g_prev, d_prev, t_prev, stored,
+    gamma)``: one L-BFGS update, ``(direction, S', Y', stored', gamma')``.
 
-    ``g`` is a vector of size :math:`n`; ``S`` and ``Y`` are ``(m, n)``
-    histories of that dtype, oldest pair first; ``s`` and ``y`` the newest
-    pair, pushed when the boolean ``accept`` is true (the oldest row is
-    dropped): ``S'`` and ``Y'`` are the histories after the push. The
-    direction :math:`-Hg` uses the last ``stored`` rows of ``S'`` and
-    ``Y'``; ``gamma`` (:math:`H_0 = \\gamma I`) is a scalar of that dtype.
+    ``g``, ``g_prev`` and ``d_prev`` are vectors of size :math:`n`; ``S``
+    and ``Y`` are ``(m, n)`` histories of their dtype, oldest pair first;
+    ``t_prev`` (the previous step) and ``gamma`` are float64 scalars,
+    ``stored`` an int64 scalar. See :func:`_kernel` for what it computes.
     """
 
-    __props__ = ()
+    __props__ = ("relative", "tolerance")
 
-    def make_node(self, gradient, s_history, y_history, s, y, accept, stored, gamma):
-        gradient, s_history, y_history, s, y, accept, stored, gamma = (
-            pt.as_tensor_variable(value)
-            for value in (gradient, s_history, y_history, s, y, accept, stored, gamma)
-        )
-        if (
-            gradient.ndim != 1
-            or s_history.ndim != 2
-            or y_history.ndim != 2
-            or s.ndim != 1
-            or y.ndim != 1
-        ):
+    def __init__(self, relative, tolerance):
+        self.relative = bool(relative)
+        self.tolerance = float(tolerance)
+
+    def make_node(self, *inputs):
+        names = _INPUTS
+        if len(inputs) != len(names):
             raise TypeError(
-                "TwoLoop takes a vector, two matrices and two vectors, got "
-                "gradient, s_history, y_history, s and y of "
-                f"{gradient.ndim}, {s_history.ndim}, {y_history.ndim}, "
-                f"{s.ndim} and {y.ndim} dimensions"
+                f"TwoLoop takes {len(names)} inputs ({', '.join(names)}), "
+                f"got {len(inputs)}"
             )
-        dtype = gradient.dtype
+        inputs = [pt.as_tensor_variable(value) for value in inputs]
+        variables = dict(zip(names, inputs, strict=True))
+        dimensions = [variables[name].ndim for name in names]
+        if dimensions != [1, 2, 2, 1, 1, 0, 0, 0]:
+            raise TypeError(
+                "TwoLoop takes a vector, two matrices, two vectors and three "
+                f"scalars, got {dict(zip(names, dimensions, strict=True))} "
+                "dimensions"
+            )
+        dtype = variables["gradient"].dtype
         if dtype not in ("float32", "float64"):
             raise TypeError(
                 f"TwoLoop's gradient must be float32 or float64, got {dtype}"
             )
-        for name, variable in (
-            ("s_history", s_history),
-            ("y_history", y_history),
-            ("s", s),
-            ("y", y),
-            ("gamma", gamma),
-        ):
-            if variable.dtype != dtype:
+        for name in names[1:5]:
+            if variables[name].dtype != dtype:
                 raise TypeError(
                     f"TwoLoop's {name} must be {dtype} like its gradient, "
-                    f"got {variable.dtype}"
+                    f"got {variables[name].dtype}"
                 )
-        if accept.ndim != 0 or accept.dtype != "bool":
+        for name in ("previous_step", "gamma"):
+            if variables[name].dtype != "float64":
+                raise TypeError(
+                    f"TwoLoop's {name} must be a float64 scalar, "
+                    f"got {variables[name].type}"
+                )
+        if variables["stored"].dtype != "int64":
             raise TypeError(
-                f"TwoLoop's accept must be a boolean scalar, got {accept.type}"
+                "TwoLoop's stored must be an int64 scalar, "
+                f"got {variables['stored'].type}"
             )
-        if stored.ndim != 0 or not stored.dtype.startswith(("int", "uint")):
-            raise TypeError(
-                f"TwoLoop's stored must be an integer scalar, got {stored.type}"
-            )
-        inputs = [gradient, s_history, y_history, s, y, accept, stored, gamma]
-        history = pt.matrix(dtype=dtype, shape=s_history.type.shape)
-        return Apply(self, inputs, [gradient.type(), history.type(), history.type()])
+        history = variables["s_history"].type
+        outputs = [
+            variables["gradient"].type(),
+            history(),
+            history(),
+            variables["stored"].type(),
+            variables["gamma"].type(),
+        ]
+        return Apply(self, inputs, outputs)
 
     def perform(self, node, inputs, output_storage):
-        gradient, s_history, y_history, s, y, accept, stored, gamma = inputs
+        *arrays, previous_step, stored, gamma = inputs
         outputs = _compiled_kernel()(
-            gradient, s_history, y_history, s, y, bool(accept), int(stored), gamma[()]
+            *arrays,
+            float(previous_step),
+            int(stored),
+            float(gamma),
+            self.relative,
+            self.tolerance,
         )
-        for storage, output in zip(output_storage, outputs, strict=True):
-            storage[0] = output
+        for storage, output, variable in zip(
+            output_storage, outputs, node.outputs, strict=True
+        ):
+            storage[0] = np.asarray(output, dtype=variable.dtype)
 
     def infer_shape(self, fgraph, node, shapes):
-        return [shapes[0], shapes[1], shapes[1]]
+        return [shapes[0], shapes[1], shapes[1], (), ()]
 
 
-def two_loop(gradient, s_history, y_history, s, y, accept, stored, gamma):
-    """:class:`TwoLoop` on the vector ``gradient`` (``gamma`` cast to its
-    dtype): ``(direction, s_history, y_history)``."""
-    return TwoLoop()(
+def two_loop(gradient, histories, previous, stored, gamma, *, relative, tolerance):
+    """:class:`TwoLoop` applied: ``(direction, s_history, y_history, stored,
+    gamma)``.
+
+    ``histories`` is ``(s_history, y_history)``; ``previous`` is the
+    previous gradient, direction and step, the step and ``gamma`` cast to
+    float64.
+    """
+    previous_gradient, previous_direction, previous_step = previous
+    return TwoLoop(relative, tolerance)(
         gradient,
-        s_history,
-        y_history,
-        s,
-        y,
-        accept,
+        *histories,
+        previous_gradient,
+        previous_direction,
+        pt.cast(previous_step, "float64"),
         stored,
-        pt.cast(gamma, gradient.dtype),
+        pt.cast(gamma, "float64"),
     )
 
 
@@ -206,23 +267,33 @@ def register_numba():
         return
     kernel = numba_basic.numba_njit(_kernel, fastmath=False, error_model="numpy")
 
-    def two_loop_node(gradient, s_history, y_history, s, y, accept, stored, gamma):
-        return kernel(
-            gradient,
-            s_history,
-            y_history,
-            s,
-            y,
-            accept.item(),
-            stored.item(),
-            gamma.item(),
-        )
+    def funcify(op, node=None, **kwargs):
+        relative, tolerance = op.relative, op.tolerance
 
-    compiled = numba_basic.numba_njit(two_loop_node)
-    key = _cache_key(_kernel, two_loop_node)
+        def two_loop_node(gradient, s_history, y_history, g_prev, d_prev, t, k, gamma):
+            direction, s_new, y_new, stored, gamma = kernel(
+                gradient,
+                s_history,
+                y_history,
+                g_prev,
+                d_prev,
+                t.item(),
+                k.item(),
+                gamma.item(),
+                relative,
+                tolerance,
+            )
+            return direction, s_new, y_new, np.asarray(stored), np.asarray(gamma)
 
-    registry.register(TwoLoop, lambda *args, **kwargs: (compiled, key))
-    numba_basic.numba_funcify.register(TwoLoop, lambda *args, **kwargs: compiled)
+        key = _cache_key(_kernel, two_loop_node)
+        if key is not None:
+            key = sha256(f"{key} {relative} {tolerance!r}".encode()).hexdigest()
+        return numba_basic.numba_njit(two_loop_node), key
+
+    registry.register(TwoLoop, funcify)
+    numba_basic.numba_funcify.register(
+        TwoLoop, lambda op, node=None, **kwargs: funcify(op, node)[0]
+    )
 
 
 def register_jax():
@@ -240,26 +311,37 @@ def register_jax():
         return
 
     def funcify(op, node=None, **kwargs):
-        def push(history, newest, accept):
-            pushed = jnp.concatenate([history[1:], newest[None]])
-            return jnp.where(accept, pushed, history)
+        relative, tolerance = op.relative, op.tolerance
 
-        def two_loop_node(gradient, s_history, y_history, s, y, accept, stored, gamma):
-            s_history = push(s_history, s, accept)
-            y_history = push(y_history, y, accept)
+        def two_loop_node(gradient, s_history, y_history, g_prev, d_prev, t, k, gamma):
+            s = t.astype(gradient.dtype) * d_prev
+            y = gradient - g_prev
+            ys, yy, ss = (
+                jnp.sum((a * b).astype("float64")) for a, b in ((y, s), (y, y), (s, s))
+            )
+            threshold = tolerance * jnp.sqrt(yy * ss) if relative else tolerance
+            accept = jnp.logical_and(ys > threshold, jnp.isfinite(ys))
             m = s_history.shape[0]
-            rows = jnp.arange(m) >= m - jnp.clip(stored, 0, m)
+            k = jnp.where(accept, jnp.minimum(k + 1, m), k)
+            gamma = jnp.where(accept, ys / yy, gamma)
+            s_history = jnp.where(
+                accept, jnp.concatenate([s_history[1:], s[None]]), s_history
+            )
+            y_history = jnp.where(
+                accept, jnp.concatenate([y_history[1:], y[None]]), y_history
+            )
+            rows = jnp.arange(m) >= m - jnp.clip(k, 0, m)
             rho, alpha = [None] * m, [None] * m
             q = -gradient
             for i in reversed(range(m)):
                 rho[i] = 1 / jnp.dot(y_history[i], s_history[i])
                 alpha[i] = jnp.dot(s_history[i], q) * rho[i]
                 q = jnp.where(rows[i], q - alpha[i] * y_history[i], q)
-            q = q * gamma
+            q = q * gamma.astype(gradient.dtype)
             for i in range(m):
                 step = alpha[i] - jnp.dot(y_history[i], q) * rho[i]
                 q = jnp.where(rows[i], q + step * s_history[i], q)
-            return q, s_history, y_history
+            return q, s_history, y_history, k, gamma
 
         return two_loop_node
 

@@ -166,34 +166,24 @@ def lbfgs(
     gamma = problem.scalar("gamma", 1.0, "float64")
     previous_step = problem.scalar("previous_step", 0.0, "float64")
 
-    # 1. the newest curvature pair (zero state: no pair on the first call)
-    s = [pt.cast(previous_step, d.dtype) * d for d in previous_direction]
-    y = [gi - pi for gi, pi in zip(g, previous_gradient, strict=True)]
-    ys = dot(y, s)
-    if curvature_test == "absolute":
-        accept = pt.gt(ys, _CURVATURE_THRESHOLD)
-    else:
-        scale = pt.sqrt(dot(y, y) * dot(s, s))
-        accept = pt.gt(ys, _RELATIVE_TOLERANCE * scale)
-    # never an infinite pair (from an infinite gradient) in the history
-    accept = pt.and_(accept, pt.isfinite(ys))
-
-    new_stored = pt.switch(accept, pt.minimum(stored + 1, m), stored)
-    new_gamma = pt.switch(accept, ys / dot(y, y), gamma)
-
-    # 2. the histories without their oldest pair and with the newest last
-    # (if accepted), and d = -H g by the two-loop recursion: one node over
-    # all parameters
+    # 1.-2. the newest curvature pair s = t d_prev, y = g - g_prev (zero
+    # state: no pair on the first call), pushed onto the histories (the
+    # oldest dropped) when it passes the curvature test, which also sets
+    # gamma = y's / y'y; then d = -H g by the two-loop recursion. One node
+    # over all parameters (see _two_loop).
     flat = _Flat(problem.params, "lbfgs")
-    flat_direction, flat_s_history, flat_y_history = two_loop(
+    flat_direction, flat_s_history, flat_y_history, new_stored, new_gamma = two_loop(
         flat.join(g),
-        flat.join_rows(s_history),
-        flat.join_rows(y_history),
-        flat.join(s),
-        flat.join(y),
-        accept,
-        new_stored,
-        new_gamma,
+        (flat.join_rows(s_history), flat.join_rows(y_history)),
+        (flat.join(previous_gradient), flat.join(previous_direction), previous_step),
+        stored,
+        gamma,
+        relative=curvature_test == "relative",
+        tolerance=(
+            _RELATIVE_TOLERANCE
+            if curvature_test == "relative"
+            else _CURVATURE_THRESHOLD
+        ),
     )
     direction = flat.split(flat_direction)
     new_s_history = flat.split_rows(flat_s_history)

@@ -77,73 +77,118 @@ def test_direction_is_the_two_loop_recursion(rng):
 
 # ---- the two-loop node --------------------------------------------------------
 def two_loop_inputs(rng, dtype, m=4, n=5):
-    """Histories whose rows have positive curvature (y = A s, A positive
-    definite), and a newest pair of the same kind; the rows a call does not
-    use hold other finite numbers."""
+    """The node's arrays: histories whose rows have positive curvature
+    (y = A s, A positive definite), and a previous gradient and direction
+    whose pair s = 0.5 d_prev, y = g - g_prev has it too."""
     a = rng.normal(size=(n, n))
     hessian = a @ a.T + n * np.eye(n)
     s = rng.normal(size=(m + 1, n))
     y = s @ hessian
-    values = (rng.normal(size=n), s[:m], y[:m], s[m], y[m])
+    gradient = rng.normal(size=n)
+    values = (gradient, s[:m], y[:m], gradient - y[m], 2 * s[m])
     return [v.astype(dtype) for v in values]
 
 
-def two_loop_graph(dtype):
-    g, s_history, y_history = (
+def two_loop_graph(dtype, relative=False, tolerance=1e-10):
+    arrays = [
         pt.vector(dtype=dtype),
         pt.matrix(dtype=dtype),
         pt.matrix(dtype=dtype),
+        pt.vector(dtype=dtype),
+        pt.vector(dtype=dtype),
+    ]
+    scalars = [pt.dscalar(), pt.lscalar(), pt.dscalar()]
+    inputs = [*arrays, *scalars]
+    outputs = po_two_loop(
+        arrays[0],
+        arrays[1:3],
+        (*arrays[3:], scalars[0]),
+        *scalars[1:],
+        relative=relative,
+        tolerance=tolerance,
     )
-    s, y = pt.vector(dtype=dtype), pt.vector(dtype=dtype)
-    accept, stored, gamma = (
-        pt.scalar(dtype="bool"),
-        pt.lscalar(),
-        pt.scalar(dtype=dtype),
+    return inputs, outputs
+
+
+def expected_update(values, relative, tolerance):
+    """NumPy: the pair, its curvature test, the push, and the direction by
+    Nocedal & Wright's recursion over the newest stored pairs."""
+    gradient, s_rows, y_rows, g_prev, d_prev, step, stored, gamma = values
+    s = np.asarray(step, gradient.dtype) * d_prev
+    y = gradient - g_prev
+    ys, yy, ss = (
+        float(np.sum((u * v).astype(float))) for u, v in ((y, s), (y, y), (s, s))
     )
-    inputs = [g, s_history, y_history, s, y, accept, stored, gamma]
-    return inputs, po_two_loop(*inputs)
+    threshold = tolerance * np.sqrt(yy * ss) if relative else tolerance
+    if np.isfinite(ys) and ys > threshold:
+        s_rows = np.concatenate([s_rows[1:], s[None]])
+        y_rows = np.concatenate([y_rows[1:], y[None]])
+        stored, gamma = min(stored + 1, len(s_rows)), ys / yy
+    newest = max(0, len(s_rows) - stored)
+    pairs = [
+        (a.astype(float), b.astype(float))
+        for a, b in zip(s_rows[newest:], y_rows[newest:], strict=True)
+    ]
+    direction = two_loop(gradient.astype(float), pairs, gamma)
+    return direction, s_rows, y_rows, stored, gamma
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("mode", ["FAST_COMPILE", "CVM", "NUMBA", "JAX"])
-def test_two_loop_node_is_the_push_and_the_recursion(mode, dtype, rng):
+def test_two_loop_node_is_the_update_and_the_recursion(mode, dtype, rng):
     if mode == "JAX":
         pytest.importorskip("jax")
     inputs, outputs = two_loop_graph(dtype)
-    assert [o.dtype for o in outputs] == [dtype] * 3
+    assert [o.dtype for o in outputs] == [dtype] * 3 + ["int64", "float64"]
     f = pytensor.function(inputs, outputs, mode=mode)
-    gradient, s_rows, y_rows, s_new, y_new = two_loop_inputs(rng, dtype)
+    arrays = two_loop_inputs(rng, dtype)
     rtol = 1e-12 if dtype == "float64" else 1e-5
-    for accept in (False, True):
-        if accept:  # the oldest row dropped, the new pair last
-            s_expected = np.concatenate([s_rows[1:], s_new[None]])
-            y_expected = np.concatenate([y_rows[1:], y_new[None]])
-        else:
-            s_expected, y_expected = s_rows, y_rows
-        for count in (0, 1, 2, 3, 4, 6):
-            # the newest pairs are the last rows; with none, -gamma g; with
-            # more than the rows, all of them
-            newest = max(0, 4 - count)
-            pairs = list(zip(s_expected[newest:], y_expected[newest:], strict=True))
-            gamma = np.asarray(0.7, dtype)
-            direction, s_got, y_got = f(
-                gradient, s_rows, y_rows, s_new, y_new, accept, count, gamma
-            )
-            assert direction.dtype == s_got.dtype == y_got.dtype == dtype
-            np.testing.assert_array_equal(s_got, s_expected)
-            np.testing.assert_array_equal(y_got, y_expected)
-            expected = two_loop(
-                gradient.astype(float),
-                [(a.astype(float), b.astype(float)) for a, b in pairs],
-                0.7,
-            )
-            np.testing.assert_allclose(direction, expected, rtol=rtol, atol=rtol)
+    for case in ("accepted", "no curvature", "not finite"):
+        values = [a.copy() for a in arrays]
+        if case == "no curvature":
+            values[4] = -values[4]  # s -> -s: y's < 0
+        elif case == "not finite":
+            values[3][0] = np.inf
+        # from no stored pair to all of them, and more than the rows
+        for stored in (0, 1, 2, 3, 4, 6):
+            values[5:] = [0.5, stored, 0.7]
+            got = f(*values)
+            expected = expected_update(values, relative=False, tolerance=1e-10)
+            pushed = case == "accepted"
+            assert got[3] == (min(stored + 1, 4) if pushed else stored)
+            np.testing.assert_allclose(got[4], expected[4], rtol=rtol)
+            assert (got[4] == 0.7) != pushed
+            np.testing.assert_array_equal(got[1], expected[1])
+            np.testing.assert_array_equal(got[2], expected[2])
+            assert [g.dtype for g in got[:3]] == [dtype] * 3
+            np.testing.assert_allclose(got[0], expected[0], rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "NUMBA"])
+def test_two_loop_node_curvature_tests(mode):
+    """y's = 1e-9 with |y| |s| = 1: above torch's absolute 1e-10, below
+    mize's relative 1e-8 |y| |s|."""
+    values = [
+        np.array([1e-9, 1.0]),  # g
+        np.zeros((2, 2)),
+        np.zeros((2, 2)),
+        np.zeros(2),  # g_prev: y = g
+        np.array([1.0, 0.0]),  # d_prev: s = d_prev
+        1.0,
+        0,
+        1.0,
+    ]
+    for relative, tolerance, pushed in ((False, 1e-10, True), (True, 1e-8, False)):
+        inputs, outputs = two_loop_graph("float64", relative, tolerance)
+        got = pytensor.function(inputs, outputs, mode=mode)(*values)
+        assert got[3] == int(pushed)
+        assert (got[1][-1] == [1.0, 0.0]).all() == pushed
 
 
 def test_two_loop_node_is_the_same_compiled_or_not(rng):
     """The Numba backend and ``perform`` run one kernel: equal to the bit."""
     inputs, outputs = two_loop_graph("float32")
-    values = [*two_loop_inputs(rng, "float32", n=40), True, 3, np.float32(1.5)]
+    values = [*two_loop_inputs(rng, "float32", n=40), 0.5, 3, 1.5]
     got = [
         pytensor.function(inputs, outputs, mode=mode)(*values)
         for mode in ("NUMBA", "FAST_COMPILE")
@@ -160,48 +205,52 @@ def test_two_loop_node_non_finite_values_as_perform(mode, rng):
     if mode == "JAX":
         pytest.importorskip("jax")
     inputs, outputs = two_loop_graph("float64")
-    gradient, s_rows, y_rows, s_new, y_new = two_loop_inputs(rng, "float64")
+    gradient, s_rows, y_rows, g_prev, d_prev = two_loop_inputs(rng, "float64")
     s_rows[0, 2] = np.nan
-    for count, accept in ((0, False), (2, False), (1, True)):
-        if accept:
-            s_new[:], y_new[:] = 0.0, 0.0
-        else:
-            gradient[1] = np.inf
-        values = [gradient, s_rows, y_rows, s_new, y_new, accept, count, 0.5]
+    zeros = np.zeros_like(s_rows)
+    for rows, stored, infinite in (
+        (s_rows, 0, True),
+        (s_rows, 2, True),
+        (zeros, 1, False),
+    ):
+        g = gradient.copy()
+        if infinite:
+            g[1] = np.inf
+        values = [g, rows, rows if rows is zeros else y_rows, g_prev, -d_prev]
+        values += [0.5, stored, 0.5]
         got, expected = (
             pytensor.function(inputs, outputs, mode=m)(*values)
             for m in (mode, "FAST_COMPILE")
         )
-        if count == 0:  # -gamma g
+        if stored == 0:  # -gamma g
             assert np.isneginf(expected[0][1])
-        if accept:
+        if rows is zeros:
             assert np.isnan(expected[0]).all()
         for a, b in zip(got, expected, strict=True):
             np.testing.assert_array_equal(a, b)
 
 
 def test_two_loop_node_refuses_mismatched_inputs():
-    g, s, gamma = pt.dvector(), pt.dmatrix(), pt.dscalar()
-    yes = pt.constant(np.bool_(True))
-    with pytest.raises(TypeError, match="vector, two matrices and two vectors"):
-        TwoLoop()(s, s, s, g, g, yes, 1, gamma)
+    g, s = pt.dvector(), pt.dmatrix()
+    t, k = pt.dscalar(), pt.lscalar()
+    node = TwoLoop(relative=False, tolerance=1e-10)
+    with pytest.raises(TypeError, match="vector, two matrices, two vectors"):
+        node(s, s, s, g, g, t, k, t)
     with pytest.raises(TypeError, match="gradient must be float32 or float64"):
         v, m = pt.lvector(), pt.lmatrix()
-        TwoLoop()(v, m, m, v, v, yes, 1, pt.lscalar())
+        node(v, m, m, v, v, t, k, t)
     with pytest.raises(TypeError, match=r"y_history must be float64.*float32"):
-        TwoLoop()(g, s, pt.fmatrix(), g, g, yes, 1, gamma)
-    with pytest.raises(TypeError, match=r"y must be float64.*float32"):
-        TwoLoop()(g, s, s, g, pt.fvector(), yes, 1, gamma)
-    with pytest.raises(TypeError, match=r"gamma must be float64.*float32"):
-        TwoLoop()(g, s, s, g, g, yes, 1, pt.fscalar())
-    with pytest.raises(TypeError, match="accept must be a boolean scalar"):
-        TwoLoop()(g, s, s, g, g, 1, 1, gamma)
-    with pytest.raises(TypeError, match="stored must be an integer scalar"):
-        TwoLoop()(g, s, s, g, g, yes, pt.dscalar(), gamma)
-    outputs = TwoLoop()(g, s, s, g, g, yes, 1, pt.constant(np.float64(1)))
-    f = pytensor.function([g, s], outputs, mode="FAST_COMPILE")
-    with pytest.raises(ValueError, match=r"must be \(m, n\) and the pair of size n"):
-        f(np.ones(3), np.ones((2, 4)))
+        node(g, s, pt.fmatrix(), g, g, t, k, t)
+    with pytest.raises(TypeError, match=r"previous_direction must be float64.*float32"):
+        node(g, s, s, g, pt.fvector(), t, k, t)
+    with pytest.raises(TypeError, match="gamma must be a float64 scalar"):
+        node(g, s, s, g, g, t, k, pt.fscalar())
+    with pytest.raises(TypeError, match="stored must be an int64 scalar"):
+        node(g, s, s, g, g, t, pt.iscalar(), t)
+    outputs = node(g, s, s, g, g, t, k, t)
+    f = pytensor.function([g, s, t, k], outputs, mode="FAST_COMPILE")
+    with pytest.raises(ValueError, match=r"must be \(m, n\), and the previous"):
+        f(np.ones(3), np.ones((2, 4)), 1.0, 0)
 
 
 def test_bad_arguments():
