@@ -305,7 +305,8 @@ class _Flat:
     def split_rows(self, history):
         """The pieces of the ``(m, size)`` ``history``, ``(m, *shape)`` each."""
         if self._one_vector():
-            return [pt.cast(history, self.dtypes[0])]
+            shape = (history.type.shape[0], *self.shapes[0])
+            return [pt.specify_shape(pt.cast(history, self.dtypes[0]), shape)]
         starts = [0, *self.ends[:-1]]
         m = history.shape[0]
         return [
@@ -318,7 +319,8 @@ class _Flat:
     def split(self, vector):
         """The pieces of ``vector``, shaped and typed like the parameters."""
         if self._one_vector():
-            return [pt.cast(vector, self.dtypes[0])]
+            # its static shape spares later nodes their runtime shape checks
+            return [pt.specify_shape(pt.cast(vector, self.dtypes[0]), self.shapes[0])]
         starts = [0, *self.ends[:-1]]
         return [
             pt.cast(vector[start:end].reshape(shape), dtype)

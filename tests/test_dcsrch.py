@@ -19,6 +19,7 @@ from pytensor_optim.line_search._dcsrch import (
     RUNNING,
     XTOL,
     dcsrch_step,
+    packed_graph,
 )
 
 # NumPy's arithmetic on the graph as built: no rewrite, no compiler
@@ -89,8 +90,9 @@ def assert_same(got, expected):
 def test_kernel_is_the_inner_graph_to_the_bit(dtype, rng):
     """The Numba kernel and the symbolic iteration (evaluated by NumPy, no
     rewrite) agree to the bit in every case; float32 stays float32."""
-    op = _dcsrch._dcsrch_step_op(dtype)
-    graph = pytensor.function(op.fgraph.inputs, op.fgraph.outputs, mode=NUMPY)
+    # built anew: the node's own inner graph is rewritten in place when JAX
+    # compiles it
+    graph = pytensor.function(*packed_graph(dtype), mode=NUMPY)
     kernel = _dcsrch._compiled_kernel()
     statuses, non_finite, bracketed = set(), 0, 0
     with np.errstate(all="ignore"):

@@ -28,7 +28,14 @@ from pytensor.compile.builders import OpFromGraph
 
 from .._interpolate import python_max, python_min
 
-__all__ = ["FIELDS", "DcsrchStep", "dcsrch_step", "returns_point", "symbolic_step"]
+__all__ = [
+    "FIELDS",
+    "DcsrchStep",
+    "dcsrch_step",
+    "packed_graph",
+    "returns_point",
+    "symbolic_step",
+]
 
 # MINPACK-2's constants: the extrapolation interval of an unbracketed step is
 # [stp + XTRAPL (stp - stx), stp + XTRAPU (stp - stx)], and a bracket that
@@ -617,8 +624,9 @@ class DcsrchStep(OpFromGraph):
         output_storage[3][0] = np.asarray(takes_point, dtype=bool)
 
 
-@functools.cache
-def _dcsrch_step_op(dtype):
+def packed_graph(dtype):
+    """The node's inner graph, built anew: ``(inputs, outputs)`` of
+    :func:`symbolic_step` on the packed state (see :class:`DcsrchStep`)."""
     state = pt.vector("state", dtype=dtype, shape=(len(FIELDS),))
     stp, f, g, finit, ginit, c1, c2, xtol, step_min, step_max = (
         pt.scalar(name, dtype=dtype)
@@ -648,7 +656,12 @@ def _dcsrch_step_op(dtype):
     packed = pt.stack([pt.cast(new[name], dtype) for name in FIELDS])
     inputs = [state, stp, f, g, finite, finit, ginit, c1, c2, xtol, step_min, step_max]
     outputs = [trial, status, packed, takes_point]
-    return DcsrchStep(inputs, outputs, name="DcsrchStep")
+    return inputs, outputs
+
+
+@functools.cache
+def _dcsrch_step_op(dtype):
+    return DcsrchStep(*packed_graph(dtype), name="DcsrchStep")
 
 
 def dcsrch_step(state, point, line_start, options):
