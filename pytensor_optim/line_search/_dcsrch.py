@@ -15,7 +15,8 @@ search's state packed in one vector and computes the iteration in one node:
   :class:`~pytensor.compile.builders.OpFromGraph`.
 
 The kernel computes what the inner graph computes, operation for operation,
-so the two agree to the bit (``tests/test_more_thuente.py`` checks it).
+so the two agree to the bit (``tests/test_dcsrch.py`` checks it, on every
+branch, in float64 and float32).
 """
 
 import functools
