@@ -56,7 +56,8 @@ def _kernel(
     """One update of L-BFGS's history, and its direction (Numba-compilable).
 
     The newest pair is :math:`s = t\\,d_{prev}`, :math:`y = g - g_{prev}`, in
-    the dtype of ``gradient``, its inner products summed in float64. It
+    the dtype of ``gradient``, its inner products summed in float64 and
+    rounded to that dtype (the recursion's are summed in the dtype). It
     passes the curvature test when :math:`y^\\top s` is finite and above
     ``tolerance`` (above ``tolerance`` :math:`\\|y\\|\\,\\|s\\|` if
     ``relative``): it is then pushed onto the histories (their oldest row
@@ -84,6 +85,9 @@ def _kernel(
         ys += np.float64(y[j] * s[j])
         yy += np.float64(y[j] * y[j])
         ss += np.float64(s[j] * s[j])
+    # rounded to the dtype, as a float32 sum is: a pair whose y's overflows
+    # float32 is infinite, and refused
+    ys, yy, ss = np.float64(real(ys)), np.float64(real(yy)), np.float64(real(ss))
     if relative:
         accept = ys > tolerance * np.sqrt(yy * ss)
     else:
@@ -317,7 +321,8 @@ def register_jax():
             s = t.astype(gradient.dtype) * d_prev
             y = gradient - g_prev
             ys, yy, ss = (
-                jnp.sum((a * b).astype("float64")) for a, b in ((y, s), (y, y), (s, s))
+                jnp.sum((a * b).astype("float64")).astype(y.dtype).astype("float64")
+                for a, b in ((y, s), (y, y), (s, s))
             )
             threshold = tolerance * jnp.sqrt(yy * ss) if relative else tolerance
             accept = jnp.logical_and(ys > threshold, jnp.isfinite(ys))

@@ -34,7 +34,8 @@ def draw_iterations(rng, dtype, count):
     cases = []
     for _ in range(count):
         state = rng.normal(size=len(FIELDS))
-        state[0], state[1] = rng.integers(2), rng.integers(2)
+        # the flags, now and then not 0 or 1 (read as true)
+        state[0], state[1] = rng.choice([0.0, 1.0, 0.5], size=2, p=[0.45, 0.45, 0.1])
         state[2] = abs(state[2]) * rng.integers(2)  # stx, often 0
         state[5] = abs(state[5]) * rng.integers(3)  # sty
         state[8], state[9] = sorted([abs(state[8]), 3 * abs(state[9])])
@@ -81,9 +82,16 @@ def as_outputs(result, dtype):
 
 
 def assert_same(got, expected):
+    """Equal values, dtypes, NaNs and signs of zero."""
     for a, b in zip(got, expected, strict=True):
-        assert np.asarray(a).dtype == np.asarray(b).dtype
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
+        if a.dtype.kind == "f":
+            numbers = ~np.isnan(a)
+            np.testing.assert_array_equal(
+                np.signbit(a[numbers]), np.signbit(b[numbers])
+            )
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -116,8 +116,10 @@ def expected_update(values, relative, tolerance):
     gradient, s_rows, y_rows, g_prev, d_prev, step, stored, gamma = values
     s = np.asarray(step, gradient.dtype) * d_prev
     y = gradient - g_prev
+    # summed in float64, rounded to the dtype (a float32 sum's result)
     ys, yy, ss = (
-        float(np.sum((u * v).astype(float))) for u, v in ((y, s), (y, y), (s, s))
+        float(gradient.dtype.type(np.sum((u * v).astype(float))))
+        for u, v in ((y, s), (y, y), (s, s))
     )
     threshold = tolerance * np.sqrt(yy * ss) if relative else tolerance
     if np.isfinite(ys) and ys > threshold:
@@ -183,6 +185,24 @@ def test_two_loop_node_curvature_tests(mode):
         got = pytensor.function(inputs, outputs, mode=mode)(*values)
         assert got[3] == int(pushed)
         assert (got[1][-1] == [1.0, 0.0]).all() == pushed
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "NUMBA", "JAX"])
+def test_two_loop_node_refuses_a_pair_that_overflows_float32(mode):
+    """y's = 4e38 overflows float32: infinite, so the pair is refused (as a
+    float32 sum would be), and the direction is -gamma g."""
+    if mode == "JAX":
+        pytest.importorskip("jax")
+    inputs, outputs = two_loop_graph("float32")
+    big = np.full(4, 1e19, dtype=np.float32)
+    values = [big, np.zeros((2, 4), np.float32), np.zeros((2, 4), np.float32)]
+    values += [np.zeros(4, np.float32), big, 1.0, 0, 1.0]
+    direction, s_rows, _, stored, gamma = pytensor.function(inputs, outputs, mode=mode)(
+        *values
+    )
+    assert stored == 0 and gamma == 1.0
+    assert not s_rows.any()
+    np.testing.assert_array_equal(direction, -big)
 
 
 def test_two_loop_node_is_the_same_compiled_or_not(rng):

@@ -308,10 +308,11 @@ def run(search: LineSearch, line: Line) -> LineSearchResult:
         inner = line._rebind(arguments[packing.size :])
         state = packing.unpack(carried)
         if packing.tuples:
-            # The entries per parameter start from cheap zeros (scan infers
-            # the static shape of an initial value through its whole graph,
-            # slow for a rule's direction): the first iteration takes init's
-            # values instead, computed here from the line's tensors.
+            # The entries per parameter start from the parameters, cheap
+            # placeholders (scan infers the static shape of an initial value
+            # through its whole graph, slow for a rule's direction): the
+            # first iteration takes init's values instead, computed here
+            # from the line's tensors.
             first = pt.eq(state["_evals"], 0)
             started = search.init(inner)
             for key, _ in packing.tuples:

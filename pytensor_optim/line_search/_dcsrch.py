@@ -442,6 +442,9 @@ def _kernel(state, stp, f, g, finite, finit, ginit, c1, c2, xtol, step_min, step
     sty, fy, gy = state[5], state[6], state[7]
     stmin, stmax = state[8], state[9]
     new = state.copy()
+    # the flags as the inner graph stores them, 1 for any nonzero value
+    new[0] = one if state[0] != 0 else zero
+    new[1] = one if bracketed else zero
     new[14] = stp
 
     if not finite:
@@ -584,7 +587,11 @@ def _cache_key(*functions):
         sources = [inspect.getsource(function) for function in functions]
     except (OSError, TypeError):
         return None
-    text = "\n".join(["pytensor_optim.DcsrchStep", *sources])
+    # the module's constants, which the kernel reads, are part of its code
+    constants = (XTRAPL, XTRAPU, P66, RUNNING, CONVERGED, XTOL, AT_MIN, AT_MAX)
+    text = "\n".join(
+        ["pytensor_optim.DcsrchStep", repr((*constants, ROUNDING)), *sources]
+    )
     return sha256(text.encode()).hexdigest()
 
 
