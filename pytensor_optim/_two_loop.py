@@ -17,14 +17,12 @@ The recursion follows ``torch.optim.LBFGS`` operation for operation:
 y_i^\\top r) s_i` from the oldest, starting from :math:`q = -g`.
 """
 
-import functools
-import inspect
-from hashlib import sha256
-
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
+
+from ._kernels import backend_kernel, cache_key, compiled
 
 __all__ = ["TwoLoop", "two_loop"]
 
@@ -133,32 +131,6 @@ def _kernel(
     return q, new_s_history, new_y_history, stored, gamma
 
 
-def _cache_key(*functions):
-    """A key for PyTensor's Numba cache from the sources of ``functions``
-    (None, no caching, where the sources are not installed)."""
-    try:
-        sources = [inspect.getsource(function) for function in functions]
-    except (OSError, TypeError):
-        return None
-    return sha256("\n".join(["pytensor_optim.TwoLoop", *sources]).encode()).hexdigest()
-
-
-def _jit(function, **options):
-    import numba
-
-    # IEEE arithmetic, and NumPy's division (1 / 0 is inf, not an error)
-    return numba.njit(function, fastmath=False, error_model="numpy", **options)
-
-
-@functools.cache
-def _compiled_kernel():
-    """The kernel compiled for calls from Python (``perform``)."""
-    try:
-        return _jit(_kernel, cache=True)
-    except RuntimeError:  # no writable cache directory: compile each run
-        return _jit(_kernel)
-
-
 class TwoLoop(Op):
     """``TwoLoop(relative, tolerance)(g, S, Y, g_prev, d_prev, t_prev, stored,
     gamma)``: one L-BFGS update, ``(direction, S', Y', stored', gamma')``.
@@ -225,7 +197,7 @@ class TwoLoop(Op):
 
     def perform(self, node, inputs, output_storage):
         *arrays, previous_step, stored, gamma = inputs
-        outputs = _compiled_kernel()(
+        outputs = compiled(_kernel)(
             *arrays,
             float(previous_step),
             int(stored),
@@ -269,7 +241,7 @@ def register_numba():
     registry = numba_basic.numba_funcify_and_cache_key
     if TwoLoop in registry.registry:
         return
-    kernel = numba_basic.numba_njit(_kernel, fastmath=False, error_model="numpy")
+    kernel = backend_kernel(_kernel)
 
     def funcify(op, node=None, **kwargs):
         relative, tolerance = op.relative, op.tolerance
@@ -289,9 +261,12 @@ def register_numba():
             )
             return direction, s_new, y_new, np.asarray(stored), np.asarray(gamma)
 
-        key = _cache_key(_kernel, two_loop_node)
-        if key is not None:
-            key = sha256(f"{key} {relative} {tolerance!r}".encode()).hexdigest()
+        key = cache_key(
+            "pytensor_optim.TwoLoop",
+            _kernel,
+            two_loop_node,
+            constants=(relative, tolerance),
+        )
         return numba_basic.numba_njit(two_loop_node), key
 
     registry.register(TwoLoop, funcify)

@@ -172,18 +172,15 @@ def lbfgs(
     # gamma = y's / y'y; then d = -H g by the two-loop recursion. One node
     # over all parameters (see _two_loop).
     flat = _Flat(problem.params, "lbfgs")
+    relative = curvature_test == "relative"
     flat_direction, flat_s_history, flat_y_history, new_stored, new_gamma = two_loop(
         flat.join(g),
         (flat.join_rows(s_history), flat.join_rows(y_history)),
         (flat.join(previous_gradient), flat.join(previous_direction), previous_step),
         stored,
         gamma,
-        relative=curvature_test == "relative",
-        tolerance=(
-            _RELATIVE_TOLERANCE
-            if curvature_test == "relative"
-            else _CURVATURE_THRESHOLD
-        ),
+        relative=relative,
+        tolerance=_RELATIVE_TOLERANCE if relative else _CURVATURE_THRESHOLD,
     )
     direction = flat.split(flat_direction)
     new_s_history = flat.split_rows(flat_s_history)

@@ -8,6 +8,7 @@ import pytensor.tensor as pt
 import pytest
 from pytensor.compile.mode import Mode
 
+from pytensor_optim._kernels import compiled
 from pytensor_optim.line_search import _dcsrch
 from pytensor_optim.line_search._core import Line, LineSearch, run
 from pytensor_optim.line_search._dcsrch import (
@@ -101,7 +102,7 @@ def test_kernel_is_the_inner_graph_to_the_bit(dtype, rng):
     # built anew: the node's own inner graph is rewritten in place when JAX
     # compiles it
     graph = pytensor.function(*packed_graph(dtype), mode=NUMPY)
-    kernel = _dcsrch._compiled_kernel()
+    kernel = compiled(_dcsrch._kernel)
     statuses, non_finite, bracketed = set(), 0, 0
     with np.errstate(all="ignore"):
         for case in draw_iterations(rng, dtype, 400):
@@ -131,7 +132,7 @@ def test_node_on_every_backend(mode, rng):
         state, (*scalars, finite), tuple(options[:2]), tuple(options[2:])
     )
     f = pytensor.function([state, *scalars, finite, *options], outputs, mode=mode)
-    kernel = _dcsrch._compiled_kernel()
+    kernel = compiled(_dcsrch._kernel)
     with np.errstate(all="ignore"):
         for case in draw_iterations(rng, dtype, 60):
             got = f(*case)

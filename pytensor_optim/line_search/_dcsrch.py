@@ -20,14 +20,13 @@ branch, in float64 and float32).
 """
 
 import functools
-import inspect
-from hashlib import sha256
 
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.compile.builders import OpFromGraph
 
 from .._interpolate import python_max, python_min
+from .._kernels import backend_kernel, cache_key, compiled
 
 __all__ = [
     "FIELDS",
@@ -580,36 +579,6 @@ def _kernel(state, stp, f, g, finite, finit, ginit, c1, c2, xtol, step_min, step
     return trial, np.int8(status), new, not higher
 
 
-def _cache_key(*functions):
-    """A key for PyTensor's Numba cache from the sources of ``functions``
-    (None, no caching, where the sources are not installed)."""
-    try:
-        sources = [inspect.getsource(function) for function in functions]
-    except (OSError, TypeError):
-        return None
-    # the module's constants, which the kernel reads, are part of its code
-    constants = (XTRAPL, XTRAPU, P66, RUNNING, CONVERGED, XTOL, AT_MIN, AT_MAX)
-    text = "\n".join(
-        ["pytensor_optim.DcsrchStep", repr((*constants, ROUNDING)), *sources]
-    )
-    return sha256(text.encode()).hexdigest()
-
-
-def _jit(function, **options):
-    import numba
-
-    return numba.njit(function, fastmath=False, error_model="numpy", **options)
-
-
-@functools.cache
-def _compiled_kernel():
-    """The kernel compiled for calls from Python (``perform``)."""
-    try:
-        return _jit(_kernel, cache=True)
-    except RuntimeError:  # no writable cache directory: compile each run
-        return _jit(_kernel)
-
-
 class DcsrchStep(OpFromGraph):
     """One iteration of ``dcsrch``: an ``OpFromGraph`` of :func:`symbolic_step`
     whose ``perform`` and Numba implementation run its kernel.
@@ -623,7 +592,7 @@ class DcsrchStep(OpFromGraph):
 
     def perform(self, node, inputs, output_storage):
         state, *scalars = inputs
-        trial, status, new, takes_point = _compiled_kernel()(
+        trial, status, new, takes_point = compiled(_kernel)(
             state, *(scalar[()] for scalar in scalars)
         )
         output_storage[0][0] = np.asarray(trial, dtype=state.dtype)
@@ -695,7 +664,7 @@ def register_numba():
     registry = numba_basic.numba_funcify_and_cache_key
     if DcsrchStep in registry.registry:
         return
-    kernel = numba_basic.numba_njit(_kernel, fastmath=False, error_model="numpy")
+    kernel = backend_kernel(_kernel)
 
     def dcsrch_node(state, stp, f, g, finite, finit, ginit, c1, c2, xtol, lo, hi):
         trial, status, new, takes_point = kernel(
@@ -714,7 +683,17 @@ def register_numba():
         )
         return np.asarray(trial), np.asarray(status), new, np.asarray(takes_point)
 
-    compiled = numba_basic.numba_njit(dcsrch_node)
-    key = _cache_key(_kernel, dcsrch_node)
-    registry.register(DcsrchStep, lambda *args, **kwargs: (compiled, key))
-    numba_basic.numba_funcify.register(DcsrchStep, lambda *args, **kwargs: compiled)
+    node_function = numba_basic.numba_njit(dcsrch_node)
+    # the module's constants, which the kernel reads, are part of its code
+    constants = (XTRAPL, XTRAPU, P66)
+    statuses = (RUNNING, CONVERGED, XTOL, AT_MIN, AT_MAX, ROUNDING)
+    key = cache_key(
+        "pytensor_optim.DcsrchStep",
+        _kernel,
+        dcsrch_node,
+        constants=constants + statuses,
+    )
+    registry.register(DcsrchStep, lambda *args, **kwargs: (node_function, key))
+    numba_basic.numba_funcify.register(
+        DcsrchStep, lambda *args, **kwargs: node_function
+    )
