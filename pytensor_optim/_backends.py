@@ -9,7 +9,10 @@
   nodes (:class:`~pytensor_optim._two_loop.TwoLoop`, L-BFGS's history
   update and direction; for Numba,
   :class:`~pytensor_optim.line_search._dcsrch.DcsrchStep`, an iteration of
-  the Moré–Thuente search, whose inner graph serves JAX).
+  the Moré–Thuente search, whose inner graph serves JAX, and
+  :class:`~pytensor_optim.line_search._fused.FusedMoreThuenteSearch`, a
+  whole search as one loop; every other mode inlines the search's node, by
+  a rewrite registered when this package is imported).
 - Numba: an ``ifelse`` whose outputs are random generators. The rules keep
   their state unchanged while ``stop`` is set with an ``ifelse`` on state
   that an elementwise ``switch`` cannot carry (CMA-ES's generator), and
@@ -27,7 +30,7 @@ import warnings
 from hashlib import sha256
 
 from . import _jax_while, _two_loop
-from .line_search import _dcsrch
+from .line_search import _dcsrch, _fused
 
 __all__ = ["install", "register_jax", "register_numba"]
 
@@ -39,6 +42,7 @@ _MARK = "_pytensor_optim_addition"
 def install():
     """Register each addition now if its backend is loaded, else once it is."""
     _jax_while.register_rewrite()
+    _fused.register_rewrites()
     _after_import(_JAX_DISPATCH, register_jax, "mode='JAX'")
     _after_import(_NUMBA_DISPATCH, register_numba, "mode='NUMBA'")
 
@@ -74,6 +78,7 @@ def register_numba():
     fails does not keep the other from being registered."""
     _register_or_warn(_two_loop.register_numba, "lbfgs under mode='NUMBA'")
     _register_or_warn(_dcsrch.register_numba, "more_thuente under mode='NUMBA'")
+    _register_or_warn(_fused.register_numba, "more_thuente under mode='NUMBA'")
     _register_or_warn(_register_numba_ifelse, "CMA-ES with stop under mode='NUMBA'")
 
 

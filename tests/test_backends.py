@@ -198,17 +198,22 @@ def test_the_conversions_register_whatever_the_import_order(package_first):
             "from pytensor.ifelse import IfElse",
             "from pytensor_optim._two_loop import TwoLoop",
             "from pytensor_optim.line_search._dcsrch import DcsrchStep",
+            "from pytensor_optim.line_search._fused import FusedMoreThuenteSearch",
+            "from pytensor.compile import optdb",
             "print(hasattr(jax_funcify.dispatch(Scan), "
             "'_pytensor_optim_while_loop'), hasattr(numba_funcify.dispatch(IfElse), "
             "'_pytensor_optim_addition'), TwoLoop in jax_funcify.registry, "
             "TwoLoop in numba_funcify.registry, "
-            "DcsrchStep in numba_funcify.registry)",
+            "DcsrchStep in numba_funcify.registry, "
+            "FusedMoreThuenteSearch in numba_funcify.registry, "
+            "'pytensor_optim_fuse_more_thuente' in optdb.__db__, "
+            "'pytensor_optim_inline_more_thuente' in optdb.__db__)",
         ]
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["True"] * 5
+    assert out.stdout.split() == ["True"] * 8
 
 
 def test_importing_the_package_imports_neither_jax_nor_numba():

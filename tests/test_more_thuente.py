@@ -155,7 +155,7 @@ CONFIGS = {
 class Searcher:
     """One compiled search along ``direction`` from ``x`` on a problem."""
 
-    def __init__(self, problem, search, dtype="float64"):
+    def __init__(self, problem, search, dtype="float64", mode=FAST):
         graph, self.reference, size, n_coefficients = PROBLEMS[problem]
         self.dtype = dtype
         self.coefficients = pytensor.shared(
@@ -186,7 +186,7 @@ class Searcher:
             result.non_finite,
             line.slope,
         ]
-        self.function = pytensor.function([], self.outputs, mode=FAST)
+        self.function = pytensor.function([], self.outputs, mode=mode)
 
     def __call__(self, coefficients, x, direction, initial_step):
         for shared, value in (
@@ -254,6 +254,14 @@ def check_against_scipy(searcher, config, coefficients, x, direction, initial_st
 
 # ---- 1. agreement with SciPy's translation of dcsrch -------------------------
 initial_steps = st.sampled_from([1e-8, 1e-3, 0.1, 1.0, 10.0, 1e3, 1e6])
+family_coefficients = st.tuples(
+    st.floats(0.05, 10.0),  # quadratic weight
+    st.sampled_from([0.0, 0.1, 2.0]),  # quartic weight
+    st.sampled_from([0.0, 0.5, 3.0]),  # log(1 + z^2) weight
+    st.floats(-3.0, 3.0),
+    st.floats(-3.0, 3.0),
+)
+family_points = st.tuples(st.floats(-3.0, 3.0), st.floats(-3.0, 3.0))
 # ("exacting" asks for conditions at the rounding level: whether a trial
 # meets them depends on the last bits of the cost, which PyTensor and NumPy
 # round differently, so it is checked on fixed cases only)
@@ -264,14 +272,8 @@ noises = st.lists(st.floats(-1.0, 1.0), min_size=4, max_size=4)
 @settings(max_examples=60, deadline=None)
 @given(
     config=configs,
-    coefficients=st.tuples(
-        st.floats(0.05, 10.0),  # quadratic weight
-        st.sampled_from([0.0, 0.1, 2.0]),  # quartic weight
-        st.sampled_from([0.0, 0.5, 3.0]),  # log(1 + z^2) weight
-        st.floats(-3.0, 3.0),
-        st.floats(-3.0, 3.0),
-    ),
-    x=st.tuples(st.floats(-3.0, 3.0), st.floats(-3.0, 3.0)),
+    coefficients=family_coefficients,
+    x=family_points,
     noise=noises,
     initial_step=initial_steps,
 )
@@ -537,14 +539,8 @@ def test_more_thuente_tables(paper_searches, index):
 @settings(max_examples=60, deadline=None)
 @given(
     config=st.sampled_from(["quasi-newton", "conjugate-gradient"]),
-    coefficients=st.tuples(
-        st.floats(0.05, 10.0),
-        st.sampled_from([0.0, 0.1, 2.0]),
-        st.sampled_from([0.0, 0.5, 3.0]),
-        st.floats(-3.0, 3.0),
-        st.floats(-3.0, 3.0),
-    ),
-    x=st.tuples(st.floats(-3.0, 3.0), st.floats(-3.0, 3.0)),
+    coefficients=family_coefficients,
+    x=family_points,
     noise=noises,
     initial_step=st.floats(-4.0, 2.0).map(lambda e: 10.0**e),
 )

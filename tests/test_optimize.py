@@ -184,12 +184,17 @@ def test_a_searched_rule_runs_alike_in_one_call(rosenbrock_lbfgs_runs):
 def test_the_loop_holds_only_the_search(rosenbrock_lbfgs_runs):
     from pytensor.scan.op import Scan
 
+    from pytensor_optim.line_search._fused import FusedMoreThuenteSearch
+
     _, _, function, _ = rosenbrock_lbfgs_runs[10_000]
     loops = [
         node for node in function.maker.fgraph.apply_nodes if isinstance(node.op, Scan)
     ]
+    # a search is a loop: a nested scan, or under Numba (the mode here) one
+    # node that runs the whole search (line_search/_fused.py)
+    searches = (Scan, FusedMoreThuenteSearch)
     nested = [
-        sum(isinstance(node.op, Scan) for node in loop.op.fgraph.apply_nodes)
+        sum(isinstance(node.op, searches) for node in loop.op.fgraph.apply_nodes)
         for loop in loops
     ]
     # the evaluation of the start, run once per call, and the iterations,

@@ -416,30 +416,28 @@ def test_curvature_test_is_checked():
 LBFGSB_FTOL = 1e7 * np.finfo(float).eps
 
 
-@pytest.mark.parametrize("name", ["rosenbrock", "beale", "freudenstein_roth"])
-def test_configured_as_lbfgsb_follows_scipy_iterates(name):
+def scipy_lbfgsb(problem, callback=None):
+    """SciPy's L-BFGS-B (``maxcor=10``) on a zoo problem."""
     from scipy.optimize import minimize
 
-    from .problems import ZOO
-
-    problem = ZOO[name]
     point = pt.dvector("x")
     value = problem.cost(point, pt)
     value_and_grad = pytensor.function(
         [point], [value, pytensor.grad(value, point)], mode="FAST_COMPILE"
     )
-    theirs = []
-    scipy_result = minimize(
+    return minimize(
         lambda z: tuple(np.asarray(v) for v in value_and_grad(z)),
         problem.x0,
         jac=True,
         method="L-BFGS-B",
         options={"maxcor": 10},
-        callback=lambda z: theirs.append(z.copy()),
+        callback=callback,
     )
-    x = pytensor.shared(problem.x0.copy(), name="x")
-    ours = []
-    result = po.optimize(
+
+
+def optimize_as_lbfgsb(problem, x, **kwargs):
+    """``optimize`` with ``lbfgs`` configured as L-BFGS-B, from the start."""
+    return po.optimize(
         problem.cost(x, pt),
         [x],
         "lbfgs",
@@ -449,8 +447,33 @@ def test_configured_as_lbfgsb_follows_scipy_iterates(name):
         ftol=LBFGSB_FTOL,
         gtol=1e-5,
         max_evals=10_000,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "mode"),
+    [
+        ("rosenbrock", "FAST_COMPILE"),
+        ("beale", "FAST_COMPILE"),
+        ("freudenstein_roth", "FAST_COMPILE"),
+        # the search as one loop (line_search/_fused.py)
+        ("rosenbrock", "NUMBA"),
+    ],
+)
+def test_configured_as_lbfgsb_follows_scipy_iterates(name, mode):
+    from .problems import ZOO
+
+    problem = ZOO[name]
+    theirs = []
+    scipy_result = scipy_lbfgsb(problem, lambda z: theirs.append(z.copy()))
+    x = pytensor.shared(problem.x0.copy(), name="x")
+    ours = []
+    result = optimize_as_lbfgsb(
+        problem,
+        x,
         callback=lambda _: ours.append(x.get_value().copy()),
-        mode="FAST_COMPILE",
+        mode=mode,
     )
     assert result.nit == scipy_result.nit
     np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-12)

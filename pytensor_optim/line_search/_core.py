@@ -364,27 +364,44 @@ def run(search: LineSearch, line: Line) -> LineSearchResult:
     success = pt.and_(descent, success)
     converged = pt.and_(converged, success)
     non_finite = pt.and_(descent, non_finite)
-    chosen = [
-        pt.switch(success, line.scalar(step), line.scalar(0)),
-        pt.switch(success, line.scalar(cost), line.cost),
-        *(
+    return LineSearchResult(
+        step=pt.switch(success, line.scalar(step), line.scalar(0)),
+        cost=pt.switch(success, line.scalar(cost), line.cost),
+        gradients=tuple(
             like(pt.switch(success, g, g0), g0)
             for g, g0 in zip(gradients, line.gradients, strict=True)
         ),
-        pt.cast(evals, "int64"),
-        success,
-        converged,
-        non_finite,
+        evals=pt.cast(evals, "int64"),
+        success=success,
+        converged=converged,
+        non_finite=non_finite,
+    )
+
+
+def result_tensors(result):
+    """The tensors of a :class:`LineSearchResult`, in one flat list."""
+    return [
+        result.step,
+        result.cost,
+        *result.gradients,
+        result.evals,
+        result.success,
+        result.converged,
+        result.non_finite,
     ]
-    n = len(line.params)
+
+
+def result_of(tensors, n_params):
+    """The :class:`LineSearchResult` of :func:`result_tensors`' list."""
+    n = n_params
     return LineSearchResult(
-        step=chosen[0],
-        cost=chosen[1],
-        gradients=tuple(chosen[2 : 2 + n]),
-        evals=chosen[2 + n],
-        success=chosen[3 + n],
-        converged=chosen[4 + n],
-        non_finite=chosen[5 + n],
+        step=tensors[0],
+        cost=tensors[1],
+        gradients=tuple(tensors[2 : 2 + n]),
+        evals=tensors[2 + n],
+        success=tensors[3 + n],
+        converged=tensors[4 + n],
+        non_finite=tensors[5 + n],
     )
 
 

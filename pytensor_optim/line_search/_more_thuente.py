@@ -7,7 +7,8 @@ import pytensor.tensor as pt
 
 from .._interpolate import python_max, python_min
 from .._validate import check_range
-from ._core import LineSearch, _check_fraction, _check_mode, check_max_evals
+from . import _fused
+from ._core import LineSearch, _check_fraction, _check_mode, check_max_evals, run
 from ._dcsrch import CONVERGED, FIELDS, RUNNING, XTRAPU, dcsrch_step, returns_point
 
 
@@ -45,6 +46,14 @@ class _MoreThuente(LineSearch):
 
     def _bounds(self, line):
         return line.scalar(self.min_step), line.scalar(self.max_step)
+
+    def __call__(self, line):
+        # In the loop's default mode the whole search is one node, which
+        # Numba runs as one loop and every other mode inlines (see _fused).
+        if self.mode is not None:
+            return run(self, line)
+        budget = line.max_evals if line.max_evals is not None else self.max_evals
+        return _fused.search_node(self, line, budget, run)
 
     def init(self, line):
         step_min, step_max = self._bounds(line)
@@ -177,6 +186,10 @@ def more_thuente(
         ``max_evals_per_iter`` replaces it.
     mode : str, Mode or None
         The compilation mode of the search loop; see :class:`LineSearch`.
+        With None, the default, the search is one node of the graph: the
+        Numba backend runs it as one loop, every other backend as the
+        driver's ``scan`` (see ``line_search/_fused.py``); with a mode, the
+        ``scan`` in that mode.
 
     Returns
     -------

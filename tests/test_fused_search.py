@@ -1,0 +1,256 @@
+"""The Moré–Thuente search as one node (``line_search/_fused.py``): the loop
+Numba runs, against the driver's graph that every other mode runs, and
+against SciPy's translation of MINPACK-2's dcsrch."""
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pytensor.scan.op import Scan
+
+from pytensor_optim.line_search import Line, more_thuente
+from pytensor_optim.line_search._fused import (
+    FusedMoreThuenteSearch,
+    MoreThuenteSearch,
+)
+
+from .test_more_thuente import (
+    CONFIGS,
+    Searcher,
+    check_against_scipy,
+    descent_direction,
+    family_coefficients,
+    family_numpy,
+    family_points,
+    initial_steps,
+)
+
+# the driver's graph, inlined, in the tests' usual mode
+REFERENCE = "FAST_COMPILE"
+EXACT = ("evals", "success", "converged", "non_finite")
+
+
+def nodes(function):
+    """The ops of a compiled function, inner graphs of scans included."""
+    found, graphs = [], [function.maker.fgraph]
+    while graphs:
+        for node in graphs.pop().apply_nodes:
+            found.append(node.op)
+            if isinstance(node.op, Scan):
+                graphs.append(node.op.fgraph)
+    return found
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    """``(NUMBA, reference)`` searchers per problem, configuration and dtype."""
+    cache = {}
+
+    def get(problem, config, dtype="float64"):
+        key = problem, config, dtype
+        if key not in cache:
+            search = more_thuente(**CONFIGS[config])
+            cache[key] = tuple(
+                Searcher(problem, search, dtype, mode=mode)
+                for mode in ("NUMBA", REFERENCE)
+            )
+        return cache[key]
+
+    return get
+
+
+def assert_same_search(
+    ours, reference, rtol=1e-10, atol=1e-12, initial_step=1.0, message=""
+):
+    """The same counts and outcome; steps, costs and slopes to the rounding
+    of the last bits (the loop's sums and trial points are IEEE's; the
+    graph's may fuse a multiply and an add)."""
+    for key in EXACT:
+        assert ours[key] == reference[key], (key, ours, reference, message)
+    # a step to the rounding of the trials (the interpolation carries the
+    # rounding of a large first trial into the steps after it), a slope near
+    # 0 (at a minimiser) to the rounding of the start's slope
+    scales = {
+        "step": max(1, 10 * initial_step),
+        "cost": 1,
+        "slope": max(1, abs(reference["slope0"])),
+    }
+    for key, scale in scales.items():
+        np.testing.assert_allclose(
+            ours[key], reference[key], rtol=rtol, atol=atol * scale,
+            err_msg=key + message,
+        )  # fmt: skip
+
+
+def test_numba_runs_one_node_other_modes_the_driver(pairs):
+    numba, reference = pairs("family", "quasi-newton")
+    ops = nodes(numba.function)
+    assert any(isinstance(op, FusedMoreThuenteSearch) for op in ops)
+    assert not any(isinstance(op, Scan) for op in ops)
+    ops = nodes(reference.function)
+    assert not any(isinstance(op, MoreThuenteSearch) for op in ops)
+    assert any(isinstance(op, Scan) for op in ops)
+
+
+def test_the_c_backend_inlines_the_node():
+    searcher = Searcher("family", more_thuente(), mode="CVM")
+    ops = nodes(searcher.function)
+    assert not any(isinstance(op, MoreThuenteSearch) for op in ops)
+    assert any(isinstance(op, Scan) for op in ops)
+
+
+def test_a_search_given_a_mode_runs_the_driver_under_numba():
+    searcher = Searcher("family", more_thuente(mode=REFERENCE), mode="NUMBA")
+    ops = nodes(searcher.function)
+    assert not any(isinstance(op, MoreThuenteSearch) for op in ops)
+    assert any(isinstance(op, Scan) for op in ops)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    config=st.sampled_from(["quasi-newton", "short-budget", "bounded"]),
+    coefficients=family_coefficients,
+    x=family_points,
+    noise=st.lists(st.floats(-1.0, 1.0), min_size=2, max_size=2),
+    initial_step=initial_steps,
+)
+def test_family_as_the_driver_and_as_scipy(
+    pairs, config, coefficients, x, noise, initial_step
+):
+    x = np.array(x)
+    _, gradient = family_numpy(coefficients, x)
+    direction = descent_direction(gradient, noise)
+    if direction @ gradient > -1e-8:
+        return
+    numba, reference = pairs("family", config)
+    args = coefficients, x, direction, initial_step
+    assert_same_search(
+        numba(*args), reference(*args), initial_step=initial_step, message=config
+    )
+    check_against_scipy(numba, config, *args)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("problem", "config"),
+    [("rosenbrock", "quasi-newton"), ("quadratic", "conjugate-gradient")],
+)
+def test_fixed_lines_as_the_driver(pairs, problem, config, rng):
+    numba, reference = pairs(problem, config)
+    size = numba.x.get_value().size
+    coefficients = np.ones(numba.coefficients.get_value().size)
+    if problem == "quadratic":
+        a = rng.normal(size=(4, 4))
+        coefficients[:16] = (a @ a.T + np.eye(4)).ravel()
+        coefficients[16:] = rng.normal(size=4)
+    for _ in range(8):
+        x = rng.normal(size=size)
+        _, gradient = numba.reference(coefficients, x)
+        direction = descent_direction(gradient, 0.3 * rng.normal(size=size))
+        for initial_step in (1e-3, 1.0, 100.0):
+            args = coefficients, x, direction, initial_step
+            assert_same_search(
+                numba(*args), reference(*args), initial_step=initial_step
+            )
+
+
+def test_ascent_direction_evaluates_nothing(pairs):
+    numba, reference = pairs("family", "quasi-newton")
+    coefficients, x = (1.0, 0.0, 0.0, 2.0, 0.0), np.zeros(2)
+    _, gradient = family_numpy(coefficients, x)
+    ours = numba(coefficients, x, gradient, 1.0)
+    assert ours["evals"] == 0 and not ours["success"] and not ours["non_finite"]
+    assert ours["step"] == 0 and ours["cost"] == ours["cost"]
+    assert_same_search(ours, reference(coefficients, x, gradient, 1.0))
+
+
+def test_float32_stays_float32(pairs):
+    numba, reference = pairs("family", "quasi-newton", "float32")
+    coefficients, x = (2.0, 0.1, 0.5, 1.0, -1.0), np.array([-2.0, 2.5])
+    _, gradient = family_numpy(coefficients, x)
+    values = numba.function()  # the last search's values, typed
+    assert all(v.dtype == np.float32 for v in values[:3])
+    for initial_step in (1e-3, 1.0, 30.0):
+        args = coefficients, x, -gradient, initial_step
+        ours, theirs = numba(*args), reference(*args)
+        # the graphs' float32 sums round apart by a few units in the last place
+        assert_same_search(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+def barrier_search(mode, skip=None):
+    """A cost that is NaN for x < 0, searched from x = (0.5, 2) along -10 g:
+    the first trial leaves the domain."""
+    x = pytensor.shared(np.array([0.5, 2.0]), name="x")
+    cost = ((x - 1.0) ** 2).sum() - 0.01 * pt.log(x).sum()
+    (gradient,) = pytensor.grad(cost, [x])
+    direction = -10.0 * gradient
+    line = Line(
+        [x], [direction], cost, [gradient], objective=(cost, [gradient]),
+        initial_step=1.0, skip=skip,
+    )  # fmt: skip
+    result = more_thuente(max_evals=6)(line)
+    outputs = [
+        result.step, result.cost, result.gradients[0], result.evals,
+        result.success, result.converged, result.non_finite,
+    ]  # fmt: skip
+    return pytensor.function([], outputs, mode=mode)
+
+
+def test_non_finite_trials_as_the_driver():
+    ours, theirs = barrier_search("NUMBA")(), barrier_search(REFERENCE)()
+    assert int(ours[3]) >= 2  # the NaN trial, then shorter ones
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_skip_evaluates_nothing():
+    skip = pytensor.shared(np.array(True), name="skip")
+    step, cost, gradient, evals, success, *_ = barrier_search("NUMBA", skip)()
+    assert int(evals) == 0 and not success and step == 0
+    # the start: f = 1/4 + 1 - 0.01 log(1), g = 2 (x - 1) - 0.01 / x
+    assert cost == pytest.approx(1.25, rel=1e-15)
+    np.testing.assert_allclose(gradient, [-1.02, 1.995], rtol=1e-15)
+
+
+def test_several_parameters_and_data(rng):
+    """A cost over a matrix and a vector, with data in a shared variable (an
+    input of the node besides the line's)."""
+    data = pytensor.shared(rng.normal(size=(3, 2)), name="data")
+    w = pytensor.shared(rng.normal(size=(3, 2)), name="w")
+    b = pytensor.shared(np.zeros(2), name="b")
+    cost = ((w - data) ** 2).sum() + (w**4).sum() + ((b - 1.0) ** 4).sum()
+    gradients = pytensor.grad(cost, [w, b])
+    directions = [-g for g in gradients]
+    line = Line(
+        [w, b], directions, cost, gradients, objective=(cost, gradients),
+        initial_step=1.0,
+    )  # fmt: skip
+    result = more_thuente()(line)
+    outputs = [
+        result.step, result.cost, *result.gradients, result.evals,
+        result.success, result.converged, result.non_finite,
+    ]  # fmt: skip
+    numba = pytensor.function([], outputs, mode="NUMBA")
+    assert any(isinstance(op, FusedMoreThuenteSearch) for op in nodes(numba))
+    ours, theirs = numba(), pytensor.function([], outputs, mode=REFERENCE)()
+    assert bool(ours[5]) and int(ours[4]) >= 1
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_lbfgs_as_lbfgsb_in_one_call_makes_scipys_evaluations():
+    """L-BFGS configured as L-BFGS-B, the whole run in one compiled call
+    under Numba (each search one loop inside the loop of iterations): SciPy's
+    evaluations and its minimiser on Beale's function."""
+    from .problems import ZOO
+    from .test_quasi_newton import optimize_as_lbfgsb, scipy_lbfgsb
+
+    problem = ZOO["beale"]
+    theirs = scipy_lbfgsb(problem)
+    x = pytensor.shared(problem.x0.copy(), name="x")
+    ours = optimize_as_lbfgsb(problem, x, steps_per_call=1000, mode="NUMBA")
+    assert ours.ncalls == 1
+    assert (ours.nit, ours.nfev) == (theirs.nit, theirs.nfev)
+    np.testing.assert_allclose(ours.x[0], theirs.x, rtol=1e-8)
