@@ -94,8 +94,11 @@ def test_numba_runs_one_node_other_modes_the_driver(pairs):
     assert any(isinstance(op, Scan) for op in ops)
 
 
-def test_the_c_backend_inlines_the_node():
-    searcher = Searcher("family", more_thuente(), mode="CVM")
+@pytest.mark.parametrize("mode", ["CVM", "JAX"])
+def test_other_backends_inline_the_node(mode):
+    if mode == "JAX":
+        pytest.importorskip("jax")
+    searcher = Searcher("family", more_thuente(), mode=mode)
     ops = nodes(searcher.function)
     assert not any(isinstance(op, MoreThuenteSearch) for op in ops)
     assert any(isinstance(op, Scan) for op in ops)
@@ -162,7 +165,8 @@ def test_ascent_direction_evaluates_nothing(pairs):
     _, gradient = family_numpy(coefficients, x)
     ours = numba(coefficients, x, gradient, 1.0)
     assert ours["evals"] == 0 and not ours["success"] and not ours["non_finite"]
-    assert ours["step"] == 0 and ours["cost"] == ours["cost"]
+    assert ours["step"] == 0
+    assert ours["cost"] == pytest.approx(family_numpy(coefficients, x)[0], rel=1e-15)
     assert_same_search(ours, reference(coefficients, x, gradient, 1.0))
 
 
@@ -179,39 +183,127 @@ def test_float32_stays_float32(pairs):
         assert_same_search(ours, theirs, rtol=1e-5, atol=1e-5)
 
 
-def barrier_search(mode, skip=None):
+def line_outputs(line, search):
+    """The flat outputs of ``search(line)``."""
+    result = search(line)
+    return [
+        result.step, result.cost, *result.gradients, result.evals,
+        result.success, result.converged, result.non_finite,
+    ]  # fmt: skip
+
+
+def barrier_outputs(skip=None, max_evals=6):
     """A cost that is NaN for x < 0, searched from x = (0.5, 2) along -10 g:
     the first trial leaves the domain."""
     x = pytensor.shared(np.array([0.5, 2.0]), name="x")
     cost = ((x - 1.0) ** 2).sum() - 0.01 * pt.log(x).sum()
     (gradient,) = pytensor.grad(cost, [x])
-    direction = -10.0 * gradient
     line = Line(
-        [x], [direction], cost, [gradient], objective=(cost, [gradient]),
+        [x], [-10.0 * gradient], cost, [gradient], objective=(cost, [gradient]),
         initial_step=1.0, skip=skip,
     )  # fmt: skip
-    result = more_thuente(max_evals=6)(line)
-    outputs = [
-        result.step, result.cost, result.gradients[0], result.evals,
-        result.success, result.converged, result.non_finite,
-    ]  # fmt: skip
-    return pytensor.function([], outputs, mode=mode)
+    return line_outputs(line, more_thuente(max_evals=max_evals))
+
+
+def compare_modes(outputs, inputs=(), values=(), rtol=1e-12):
+    """The outputs under Numba (one fused node) and in the reference mode,
+    equal to ``rtol``; returns Numba's."""
+    numba = pytensor.function(list(inputs), outputs, mode="NUMBA")
+    assert any(isinstance(op, FusedMoreThuenteSearch) for op in nodes(numba))
+    ours = numba(*values)
+    theirs = pytensor.function(list(inputs), outputs, mode=REFERENCE)(*values)
+    for a, b in zip(ours, theirs, strict=True):
+        assert np.asarray(a).dtype == np.asarray(b).dtype
+        np.testing.assert_allclose(a, b, rtol=rtol)
+    return ours
 
 
 def test_non_finite_trials_as_the_driver():
-    ours, theirs = barrier_search("NUMBA")(), barrier_search(REFERENCE)()
-    assert int(ours[3]) >= 2  # the NaN trial, then shorter ones
-    for a, b in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-12)
+    ours = compare_modes(barrier_outputs())
+    step, evals, success = ours[0], ours[3], ours[4]
+    assert int(evals) >= 2 and success and step > 0  # back into the domain
+
+
+def test_a_last_trial_not_finite_fails_as_non_finite():
+    step, cost, _, evals, success, converged, non_finite = compare_modes(
+        barrier_outputs(max_evals=1)
+    )
+    assert int(evals) == 1 and not success and not converged and non_finite
+    assert step == 0 and cost == pytest.approx(1.25, rel=1e-15)
 
 
 def test_skip_evaluates_nothing():
     skip = pytensor.shared(np.array(True), name="skip")
-    step, cost, gradient, evals, success, *_ = barrier_search("NUMBA", skip)()
-    assert int(evals) == 0 and not success and step == 0
+    ours = compare_modes(barrier_outputs(skip))
+    step, cost, gradient, evals, success, converged, non_finite = ours
+    assert int(evals) == 0 and not (success or converged or non_finite)
+    assert step == 0
     # the start: f = 1/4 + 1 - 0.01 log(1), g = 2 (x - 1) - 0.01 / x
     assert cost == pytest.approx(1.25, rel=1e-15)
     np.testing.assert_allclose(gradient, [-1.02, 1.995], rtol=1e-15)
+
+
+def test_the_line_budget_ends_the_search_at_the_best_step():
+    """A budget of two evaluations, too few for the conditions from a short
+    first step: the search ends RUNNING and returns its best step (lower
+    than the start), as the driver does."""
+    x = pytensor.shared(np.array([2.0, -1.0]), name="x")
+    cost = (x**4).sum() + (x**2).sum()
+    (gradient,) = pytensor.grad(cost, [x])
+    line = Line(
+        [x], [-gradient], cost, [gradient], objective=(cost, [gradient]),
+        initial_step=1e-3, max_evals=2,
+    )  # fmt: skip
+    step, _, _, evals, success, converged, _ = compare_modes(
+        line_outputs(line, more_thuente(c1=1e-4, c2=1e-4))
+    )
+    assert int(evals) == 2 and success and not converged and 0 < step < 1
+
+
+def test_a_scalar_parameter(rng):
+    x = pytensor.shared(np.float64(2.5), name="x")
+    cost = (x - 1.0) ** 2 + 0.1 * x**4
+    (gradient,) = pytensor.grad(cost, [x])
+    line = Line(
+        [x], [-gradient], cost, [gradient], objective=(cost, [gradient]),
+        initial_step=1.0,
+    )  # fmt: skip
+    ours = compare_modes(line_outputs(line, more_thuente()))
+    assert np.asarray(ours[2]).ndim == 0 and bool(ours[4])
+
+
+def test_data_given_as_an_input():
+    """Data the cost reads from an input of the compiled function (not a
+    shared variable): an input of the node besides the line's."""
+    data = pt.dvector("data")
+    x = pytensor.shared(np.zeros(3), name="x")
+    cost = ((x - data) ** 2).sum() + (x**4).sum()
+    (gradient,) = pytensor.grad(cost, [x])
+    line = Line(
+        [x], [-gradient], cost, [gradient], objective=(cost, [gradient]),
+        initial_step=1.0,
+    )  # fmt: skip
+    ours = compare_modes(
+        line_outputs(line, more_thuente()), [data], [np.array([1.0, -2.0, 0.5])]
+    )
+    assert bool(ours[4])
+
+
+def test_float32_slopes_summed_as_the_driver(rng):
+    """10^4 float32 terms whose slope nearly cancels: the loop sums the
+    products in float64, as PyTensor's float32 sum does."""
+    n = 10_000
+    weights = pytensor.shared(rng.uniform(0.5, 2.0, n).astype("float32"), name="w")
+    x = pytensor.shared(rng.normal(size=n).astype("float32"), name="x")
+    cost = (weights * x**2).sum() + (x**4).sum()
+    (gradient,) = pytensor.grad(cost, [x])
+    noise = pytensor.shared(rng.normal(size=n).astype("float32"), name="noise")
+    direction = -gradient + 3 * pt.sqrt((gradient**2).mean()) * noise
+    line = Line(
+        [x], [direction], cost, [gradient], objective=(cost, [gradient]),
+        initial_step=np.float32(1e-3),
+    )  # fmt: skip
+    compare_modes(line_outputs(line, more_thuente()), rtol=1e-5)
 
 
 def test_several_parameters_and_data(rng):
@@ -227,17 +319,8 @@ def test_several_parameters_and_data(rng):
         [w, b], directions, cost, gradients, objective=(cost, gradients),
         initial_step=1.0,
     )  # fmt: skip
-    result = more_thuente()(line)
-    outputs = [
-        result.step, result.cost, *result.gradients, result.evals,
-        result.success, result.converged, result.non_finite,
-    ]  # fmt: skip
-    numba = pytensor.function([], outputs, mode="NUMBA")
-    assert any(isinstance(op, FusedMoreThuenteSearch) for op in nodes(numba))
-    ours, theirs = numba(), pytensor.function([], outputs, mode=REFERENCE)()
+    ours = compare_modes(line_outputs(line, more_thuente()))
     assert bool(ours[5]) and int(ours[4]) >= 1
-    for a, b in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
 def test_lbfgs_as_lbfgsb_in_one_call_makes_scipys_evaluations():

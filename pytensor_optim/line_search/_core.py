@@ -229,7 +229,9 @@ class LineSearch:
         The compilation mode of the loop's inner function (``scan``'s
         ``mode``). ``None``, the default, is PyTensor's choice for ``scan``:
         the C virtual machine with the ``fast_run`` rewrites, whatever the
-        mode the rule's updates are compiled with.
+        mode the rule's updates are compiled with, except under the Numba
+        backend, which compiles the loop itself (and runs
+        ``more_thuente``'s whole search as one loop of its own).
     stop_on_non_finite : bool
         True: a NaN or infinite trial value ends the search, which reports
         ``non_finite``. False: the point is passed to :meth:`step`, which

@@ -46,6 +46,9 @@ XTRAPL, XTRAPU, P66 = 1.1, 4.0, 0.66
 # driver's business: the state is then still RUNNING).
 RUNNING, CONVERGED, XTOL, AT_MIN, AT_MAX, ROUNDING = 0, 1, 2, 4, 5, 6
 
+# the module's constants, which the kernel reads: part of its compiled code
+CONSTANTS = (XTRAPL, XTRAPU, P66, RUNNING, CONVERGED, XTOL, AT_MIN, AT_MAX, ROUNDING)
+
 # The packed state, in the line's dtype (the two flags as 0 or 1):
 FIELDS = (
     "stage_two",
@@ -684,14 +687,8 @@ def register_numba():
         return np.asarray(trial), np.asarray(status), new, np.asarray(takes_point)
 
     node_function = numba_basic.numba_njit(dcsrch_node)
-    # the module's constants, which the kernel reads, are part of its code
-    constants = (XTRAPL, XTRAPU, P66)
-    statuses = (RUNNING, CONVERGED, XTOL, AT_MIN, AT_MAX, ROUNDING)
     key = cache_key(
-        "pytensor_optim.DcsrchStep",
-        _kernel,
-        dcsrch_node,
-        constants=constants + statuses,
+        "pytensor_optim.DcsrchStep", _kernel, dcsrch_node, constants=CONSTANTS
     )
     registry.register(DcsrchStep, lambda *args, **kwargs: (node_function, key))
     numba_basic.numba_funcify.register(

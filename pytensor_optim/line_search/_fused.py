@@ -25,9 +25,11 @@ its outputs the :class:`~pytensor_optim.line_search.LineSearchResult`.
   local variables.
 
 The loop computes what the driver's graph computes, step by step (the
-tests compare the two, ``tests/test_fused_search.py``); the slope's sums and
-the trial points are rounded as IEEE arithmetic rounds them, where PyTensor's
-Numba backend may fuse a multiply and an add, so the last bits may differ.
+tests compare the two, ``tests/test_fused_search.py``), with IEEE arithmetic
+(the slope's products in the gradients' dtype, summed in float64 as
+PyTensor's ``Sum`` sums them); PyTensor's Numba backend may fuse a multiply
+and an add in the graph's trial points and products, so the last bits may
+differ.
 """
 
 from hashlib import sha256
@@ -41,6 +43,7 @@ from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
 from pytensor.graph.traversal import graph_inputs
 
 from .._kernels import backend_kernel, cache_key
+from . import _dcsrch
 from ._dcsrch import (
     AT_MAX,
     AT_MIN,
@@ -63,7 +66,10 @@ class MoreThuenteSearch(OpFromGraph):
     def fused(self):
         """The same search as a :class:`FusedMoreThuenteSearch`."""
         fused = FusedMoreThuenteSearch(
-            self.inner_inputs, self.inner_outputs, name="FusedMoreThuenteSearch"
+            self.inner_inputs,
+            self.inner_outputs,
+            strict=True,
+            name="FusedMoreThuenteSearch",
         )
         fused.layout = self.layout
         return fused
@@ -143,7 +149,9 @@ def search_node(search, line, budget, run):
     # the slope computed outside, as the driver would have it
     inner_line.slope = inner[3 * n + 2]
     outputs = result_tensors(run(search, inner_line))
-    op = MoreThuenteSearch(inner, outputs, name="MoreThuenteSearch")
+    # strict: every input explicit (a shared variable read implicitly would
+    # make the node rebuild itself without its layout)
+    op = MoreThuenteSearch(inner, outputs, strict=True, name="MoreThuenteSearch")
     # the evaluation at a trial point, for the Numba loop
     trials = [param.type() for param in params]
     evaluated = graph_replace(
@@ -246,8 +254,9 @@ def _start(start_step, start_cost, start_slope, step_min, step_max, state):
 
 
 def _trial_point(step, direction, param):
-    """``param + step direction``, the step cast to the parameter's dtype."""
-    return param.dtype.type(step) * direction + param
+    """``param + step direction``, the step cast to the direction's dtype (as
+    ``axpy`` casts it); an array also for a 0-d parameter."""
+    return np.asarray(direction.dtype.type(step) * direction + param)
 
 
 def _all_finite(values):
@@ -260,12 +269,14 @@ def _all_finite(values):
 
 
 def _inner(values, direction):
-    """``sum(values * direction)``, summed in order in their dtype."""
+    """``sum(values * direction)`` as PyTensor's ``Sum`` computes it: each
+    product in the arrays' dtype, summed in order in float64 (PyTensor
+    accumulates float32 in float64), rounded to the dtype."""
     a, b = values.ravel(), direction.ravel()
-    total = values.dtype.type(0)
+    total = 0.0
     for j in range(a.size):
-        total += a[j] * b[j]
-    return total
+        total += np.float64(a[j] * b[j])
+    return values.dtype.type(total)
 
 
 def _ends(status):
@@ -293,6 +304,7 @@ def loop_source(n_params, n_extras):
     trials = [f"xt{i}" for i in range(n_params)]
     news = [f"g{i}" for i in range(n_params)]
     kept = [f"kept{i}" for i in range(n_params)]
+    outs = [f"out{i}" for i in range(n_params)]
     arguments = [*params, *directions, *starts, "t0", "f0", "slope0", "skip", *extras]
     lines = [
         f"def more_thuente_search({', '.join(arguments)}):",
@@ -339,11 +351,15 @@ def loop_source(n_params, n_extras):
         "    if not success:",
         "        end_step = real(0)",
         "        end_cost = start_cost",
-        *(f"        {k} = {g0}.copy()" for k, g0 in zip(kept, starts, strict=True)),
+        # the gradients at the step, typed like those at the start
+        *(
+            f"    {o} = {k}.astype({g0}.dtype) if success else {g0}.copy()"
+            for o, k, g0 in zip(outs, kept, starts, strict=True)
+        ),
         "    return (",
         "        np.asarray(end_step),",
         "        np.asarray(end_cost),",
-        *(f"        {k}," for k in kept),
+        *(f"        {o}," for o in outs),
         "        np.asarray(np.int64(evals)),",
         "        np.asarray(success),",
         "        np.asarray(converged),",
@@ -354,8 +370,9 @@ def loop_source(n_params, n_extras):
 
 
 def _evaluation_function(layout):
-    """The cost and gradients at a trial point, compiled by PyTensor's Numba
-    backend as ``scan`` compiles its body: ``(function, cache key)``."""
+    """The cost and gradients at a trial point, rewritten with the ``NUMBA``
+    mode's rewrites and compiled by PyTensor's Numba backend, as ``scan``
+    prepares its body: ``(function, cache key)``."""
     from pytensor.compile.aliasing import add_supervisor_to_fgraph, insert_deepcopy
     from pytensor.compile.io import In, Out
     from pytensor.compile.mode import get_mode
@@ -402,7 +419,7 @@ def register_numba():
         _inner,
         _ends,
         _kernel,
-        constants=(XTRAPU, RUNNING, CONVERGED, AT_MAX, AT_MIN, FIELDS),
+        constants=(*_dcsrch.CONSTANTS, FIELDS),
     )
 
     def funcify(op, node=None, **kwargs):
@@ -444,7 +461,8 @@ def register_numba():
                 ]
             )
             key = sha256(text.encode()).hexdigest()
-        return numba_basic.numba_njit(function), key
+        # IEEE arithmetic, as the helpers (the sum over the parameters)
+        return backend_kernel(function), key
 
     registry.register(FusedMoreThuenteSearch, funcify)
     numba_basic.numba_funcify.register(
