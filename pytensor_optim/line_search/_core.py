@@ -263,6 +263,11 @@ class LineSearch:
     def __call__(self, line: Line) -> LineSearchResult:
         return run(self, line)
 
+    def budget(self, line: Line) -> int:
+        """The most evaluations along ``line``: the rule's budget
+        (``line.max_evals``) when it gives one, else the search's."""
+        return line.max_evals if line.max_evals is not None else self.max_evals
+
     def __repr__(self):
         options = ", ".join(f"{key}={value!r}" for key, value in self._options())
         return f"{self.name or type(self).__name__}({options})"
@@ -290,7 +295,7 @@ def run(search: LineSearch, line: Line) -> LineSearchResult:
         On failure the step is 0 and the cost and gradients are those at
         the start, so a rule may use them unconditionally.
     """
-    budget = line.max_evals if line.max_evals is not None else search.max_evals
+    budget = search.budget(line)
     # the search sees its effective budget as line.max_evals
     line = line._rebind(line._invariants(), check_max_evals(budget, "max_evals"))
     initial = search.init(line)

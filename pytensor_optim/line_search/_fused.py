@@ -33,6 +33,7 @@ differ.
 """
 
 from hashlib import sha256
+from typing import NamedTuple
 
 import numpy as np
 import pytensor.tensor as pt
@@ -43,10 +44,11 @@ from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
 from pytensor.graph.traversal import graph_inputs
 
 from .._kernels import backend_kernel, cache_key
-from . import _dcsrch
+from ._core import Line, result_of, result_tensors, run
 from ._dcsrch import (
     AT_MAX,
     AT_MIN,
+    CONSTANTS,
     CONVERGED,
     FIELDS,
     RUNNING,
@@ -79,7 +81,7 @@ class FusedMoreThuenteSearch(MoreThuenteSearch):
     """A :class:`MoreThuenteSearch` that the Numba backend runs as one loop."""
 
 
-class _Layout:
+class _Layout(NamedTuple):
     """What the Numba loop needs to know of a search, besides its inputs.
 
     ``n_params`` parameters and ``n_extras`` other inputs of the cost;
@@ -90,24 +92,22 @@ class _Layout:
     gradient in its parameter's dtype.
     """
 
-    def __init__(self, n_params, n_extras, dtype, budget, options, evaluation):
-        self.n_params = n_params
-        self.n_extras = n_extras
-        self.dtype = dtype
-        self.budget = budget
-        self.options = options
-        self.evaluation = evaluation
+    n_params: int
+    n_extras: int
+    dtype: str
+    budget: int
+    options: tuple
+    evaluation: tuple
 
 
-def search_node(search, line, budget, run):
+def search_node(search, line):
     """The result of ``run(search, line)`` as the outputs of one node.
 
     Returns the :class:`LineSearchResult` that ``run`` returns, computed by
     a :class:`MoreThuenteSearch` of the line's tensors and the cost's other
     inputs.
     """
-    from ._core import Line, result_of, result_tensors
-
+    budget = search.budget(line)
     params = list(line.params)
     n = len(params)
     cost, gradients = line.objective
@@ -152,18 +152,13 @@ def search_node(search, line, budget, run):
     # strict: every input explicit (a shared variable read implicitly would
     # make the node rebuild itself without its layout)
     op = MoreThuenteSearch(inner, outputs, strict=True, name="MoreThuenteSearch")
-    # the evaluation at a trial point, for the Numba loop
-    trials = [param.type() for param in params]
-    evaluated = graph_replace(
-        [cost, *gradients],
-        dict(zip(params + extras, trials + inner_extras, strict=True)),
-        strict=False,
-    )
+    # the evaluation at a trial point, for the Numba loop: the inner
+    # objective, the inner parameters standing for the trial point
     evaluation = (
-        [*trials, *inner_extras],
+        [*inner_params, *inner_extras],
         [
-            pt.cast(evaluated[0], line.dtype),
-            *(pt.cast(g, p.dtype) for g, p in zip(evaluated[1:], params, strict=True)),
+            pt.cast(objective[0], line.dtype),
+            *(pt.cast(g, p.dtype) for g, p in zip(objective[1:], params, strict=True)),
         ],
     )
     op.layout = _Layout(
@@ -419,7 +414,7 @@ def register_numba():
         _inner,
         _ends,
         _kernel,
-        constants=(*_dcsrch.CONSTANTS, FIELDS),
+        constants=(*CONSTANTS, FIELDS),
     )
 
     def funcify(op, node=None, **kwargs):

@@ -52,8 +52,7 @@ class _MoreThuente(LineSearch):
         # Numba runs as one loop and every other mode inlines (see _fused).
         if self.mode is not None:
             return run(self, line)
-        budget = line.max_evals if line.max_evals is not None else self.max_evals
-        return _fused.search_node(self, line, budget, run)
+        return _fused.search_node(self, line)
 
     def init(self, line):
         step_min, step_max = self._bounds(line)
