@@ -263,7 +263,7 @@ class LineSearch:
     def __call__(self, line: Line) -> LineSearchResult:
         return run(self, line)
 
-    def budget(self, line: Line) -> int:
+    def evaluation_budget(self, line: Line) -> int:
         """The most evaluations along ``line``: the rule's budget
         (``line.max_evals``) when it gives one, else the search's."""
         return line.max_evals if line.max_evals is not None else self.max_evals
@@ -295,7 +295,7 @@ def run(search: LineSearch, line: Line) -> LineSearchResult:
         On failure the step is 0 and the cost and gradients are those at
         the start, so a rule may use them unconditionally.
     """
-    budget = search.budget(line)
+    budget = search.evaluation_budget(line)
     # the search sees its effective budget as line.max_evals
     line = line._rebind(line._invariants(), check_max_evals(budget, "max_evals"))
     initial = search.init(line)

@@ -107,7 +107,7 @@ def search_node(search, line):
     a :class:`MoreThuenteSearch` of the line's tensors and the cost's other
     inputs.
     """
-    budget = search.budget(line)
+    budget = search.evaluation_budget(line)
     params = list(line.params)
     n = len(params)
     cost, gradients = line.objective
