@@ -1,10 +1,12 @@
 """What the rules need from PyTensor's backends beyond what PyTensor 3.0 has.
 
 - JAX: while loops (every line search and inner solver), see
-  :mod:`pytensor_optim._jax_while`; and reductions of the declared dtype
-  (PyTensor's JAX reductions return their accumulator's dtype: a float32
-  sum, accumulated in float64, came back float64 and turned the float32
-  graphs that hold one into float64).
+  :mod:`pytensor_optim._jax_while`; and reductions and elementwise
+  operations of the declared dtype (PyTensor's JAX reductions return their
+  accumulator's dtype: a float32 sum, accumulated in float64, came back
+  float64 and turned the float32 graphs that hold one into float64; on
+  PyTensor 3.3 a ``switch`` of two int8 constants comes back a weakly typed
+  int64).
 - Both, and the Python linkers: the implementations of this package's own
   nodes (:class:`~pytensor_optim._two_loop.TwoLoop`, L-BFGS's history
   update and direction; for Numba,
@@ -50,27 +52,51 @@ def install():
 def register_jax():
     """Register the JAX additions (imports JAX; idempotent)."""
     from pytensor.link.jax.dispatch import jax_funcify
-    from pytensor.tensor.elemwise import CAReduce
+    from pytensor.tensor.elemwise import CAReduce, Elemwise
 
     _jax_while.register()
     _register_or_warn(_two_loop.register_jax, "lbfgs under mode='JAX'")
-    original = jax_funcify.dispatch(CAReduce)
+    for op_type in (CAReduce, Elemwise):
+        _declared_dtypes_on_jax(jax_funcify, op_type)
+
+
+def _declared_dtypes_on_jax(jax_funcify, op_type):
+    """Make the JAX conversion of ``op_type`` return its declared dtypes.
+
+    PyTensor's JAX reductions return their accumulator's dtype, and an
+    elementwise operation of constants only may return a weakly typed int64
+    (PyTensor 3.3: ``switch(c, int8(1), int8(2))``), where the graph says
+    otherwise. The cast costs nothing when the dtype is already right.
+    """
+    import jax.numpy as jnp
+
+    original = jax_funcify.dispatch(op_type)
     if getattr(original, _MARK, False):
         return
 
-    def funcify_reduction(op, node=None, **kwargs):
-        reduce = original(op, node=node, **kwargs)
+    def funcify(op, node=None, **kwargs):
+        compute = original(op, node=node, **kwargs)
         if node is None:
-            return reduce
-        dtype = node.outputs[0].type.dtype
+            return compute
+        dtypes = [output.type.dtype for output in node.outputs]
+        if len(dtypes) == 1:
+            (dtype,) = dtypes
 
-        def reduction(*inputs):
-            return reduce(*inputs).astype(dtype)
+            def declared(*inputs):
+                return jnp.asarray(compute(*inputs), dtype=dtype)
 
-        return reduction
+        else:
 
-    setattr(funcify_reduction, _MARK, True)
-    jax_funcify.register(CAReduce, funcify_reduction)
+            def declared(*inputs):
+                return tuple(
+                    jnp.asarray(value, dtype=dtype)
+                    for value, dtype in zip(compute(*inputs), dtypes, strict=True)
+                )
+
+        return declared
+
+    setattr(funcify, _MARK, True)
+    jax_funcify.register(op_type, funcify)
 
 
 def register_numba():
@@ -90,11 +116,12 @@ def _register_numba_ifelse():
     conversion; the others copy their outputs with PyTensor's Numba
     ``deepcopy``, which knows generators.
     """
-    from pytensor.ifelse import IfElse
     from pytensor.link.numba.cache import compile_numba_function_src
     from pytensor.link.numba.dispatch import basic as numba_basic
     from pytensor.link.numba.dispatch.compile_ops import numba_deepcopy
     from pytensor.tensor.type import TensorType
+
+    from ._compat import IfElse
 
     registry = numba_basic.numba_funcify_and_cache_key
     if getattr(registry.dispatch(IfElse), _MARK, False):

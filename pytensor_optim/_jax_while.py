@@ -41,6 +41,8 @@ from pytensor.tensor.basic import (
 from pytensor.tensor.exceptions import NotScalarConstantError
 from pytensor.tensor.subtensor import IncSubtensor, Subtensor, get_idx_list
 
+from ._compat import mutable_inner_fgraph
+
 __all__ = ["register", "register_rewrite"]
 
 _MARK = "_pytensor_optim_while_loop"
@@ -192,12 +194,13 @@ def _funcify_loop(op, node, **kwargs):
         .excluding("numba", *JAX._optimizer.exclude)
         .optimizer
     )
-    rewriter(op.fgraph)
+    fgraph = mutable_inner_fgraph(op)
+    rewriter(fgraph)
     # Loops inside the loop: those rewrites leave out the memory rewrites
     # (tagged "numba" too) that make their states untraced, which JAX needs
-    if any(isinstance(inner.op, Scan) for inner in op.fgraph.apply_nodes):
-        _nested_loop_rewriter()(op.fgraph)
-    inner_function = jax_funcify(op.fgraph, **kwargs)
+    if any(isinstance(inner.op, Scan) for inner in fgraph.apply_nodes):
+        _nested_loop_rewriter()(fgraph)
+    inner_function = jax_funcify(fgraph, **kwargs)
 
     taps = [*info.mit_sot_in_slices, *info.sit_sot_in_slices]
     initial_lengths = [-min(slices) for slices in taps]

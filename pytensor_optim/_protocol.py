@@ -15,10 +15,10 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable
-from pytensor.ifelse import ifelse
 from pytensor.tensor.type import TensorType
 from pytensor.tensor.variable import TensorVariable
 
+from ._compat import ifelse
 from ._state import new_scalar, new_slot, param_labels
 from ._stopping import BEFORE_STEP, Status
 from ._validate import as_scalar, resolve

@@ -22,6 +22,7 @@ import pytensor.tensor as pt
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
+from ._compat import shape_inference
 from ._kernels import backend_kernel, cache_key, compiled
 
 __all__ = ["TwoLoop", "two_loop"]
@@ -210,7 +211,8 @@ class TwoLoop(Op):
         ):
             storage[0] = np.asarray(output, dtype=variable.dtype)
 
-    def infer_shape(self, fgraph, node, shapes):
+    @shape_inference
+    def infer_shape(self, node, shapes):
         return [shapes[0], shapes[1], shapes[1], (), ()]
 
 

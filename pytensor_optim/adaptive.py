@@ -2,8 +2,8 @@
 
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace
-from pytensor.ifelse import ifelse
 
+from ._compat import ifelse
 from ._docs import insert_docs
 from ._protocol import Problem
 from ._validate import initial_value

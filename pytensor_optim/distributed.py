@@ -22,6 +22,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
+from ._compat import shape_inference
 from .transforms import _gradient_list
 
 __all__ = [
@@ -164,7 +165,8 @@ class AllreduceMean(Op):
                 output_storage[index][0] = mean.reshape(array.shape)
                 start = stop
 
-    def infer_shape(self, fgraph, node, input_shapes):
+    @shape_inference
+    def infer_shape(self, node, input_shapes):
         return input_shapes
 
     def do_constant_folding(self, fgraph, node):

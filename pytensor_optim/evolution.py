@@ -7,8 +7,8 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace, vectorize_graph
-from pytensor.ifelse import ifelse
 
+from ._compat import ifelse
 from ._docs import insert_docs
 from ._protocol import Problem
 from ._stopping import Status

@@ -29,10 +29,10 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
-from pytensor.ifelse import ifelse
 from pytensor.scan.utils import until
 
 import pytensor_optim as po
+from pytensor_optim._compat import ifelse
 from pytensor_optim.line_search import get_line_search
 from pytensor_optim.line_search._core import last_or, loop
 
@@ -195,7 +195,7 @@ def test_the_conversions_register_whatever_the_import_order(package_first):
             "from pytensor.link.numba.dispatch.basic import "
             "numba_funcify_and_cache_key as numba_funcify",
             "from pytensor.scan.op import Scan",
-            "from pytensor.ifelse import IfElse",
+            "from pytensor_optim._compat import IfElse",
             "from pytensor_optim._two_loop import TwoLoop",
             "from pytensor_optim.line_search._dcsrch import DcsrchStep",
             "from pytensor_optim.line_search._fused import FusedMoreThuenteSearch",

@@ -44,6 +44,7 @@ from functools import partial
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+from pytensor.compile.sharedvalue import SharedVariable
 
 from .._docs import insert_docs
 from .._protocol import Problem, split_updates
@@ -171,6 +172,56 @@ def _apply(algo, step, updates, params, momentum):
         return step(param, proposal, velocity, hyper.cast(param.dtype).momentum)
 
     return problem.finish(*problem.map(update, problem.slot("velocity")))
+
+
+def get_or_compute_grads(loss_or_grads, params):
+    """The gradients of ``loss_or_grads`` with respect to ``params``.
+
+    pymc's (and Lasagne's) helper, public there though not in ``__all__``,
+    and here alike.
+
+    Parameters
+    ----------
+    loss_or_grads : scalar TensorVariable or list of TensorVariable
+        A scalar loss, or a list of gradient expressions aligned with
+        ``params``.
+    params : list of shared variables
+        The variables the gradients are taken for.
+
+    Returns
+    -------
+    list of TensorVariable
+        ``loss_or_grads`` itself when it is a list (of the length of
+        ``params``), else ``pytensor.grad(loss_or_grads, params)``.
+
+    Raises
+    ------
+    ValueError
+        When a parameter is not a shared variable (it could never be
+        updated), or a list of gradients does not match ``params`` in length.
+
+    Examples
+    --------
+    >>> import numpy as np, pytensor
+    >>> from pytensor_optim.compat.pymc import get_or_compute_grads
+    >>> w = pytensor.shared(np.array([1.0, -2.0]), name="w")
+    >>> [g.eval() for g in get_or_compute_grads((w**2).sum(), [w])]
+    [array([ 2., -4.])]
+    """
+    if not all(isinstance(param, SharedVariable) for param in params):
+        raise ValueError(
+            "params must contain shared variables only. If it contains arbitrary "
+            "parameter expressions, then lasagne.utils.collect_shared_vars() may "
+            "help you."
+        )
+    if isinstance(loss_or_grads, list):
+        if len(loss_or_grads) != len(params):
+            raise ValueError(
+                f"Got {len(loss_or_grads)} gradient expressions for "
+                f"{len(params)} parameters"
+            )
+        return loss_or_grads
+    return pytensor.grad(loss_or_grads, params)
 
 
 @_insert_docs

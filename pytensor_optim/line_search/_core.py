@@ -4,7 +4,6 @@ import numbers
 from typing import NamedTuple
 
 import numpy as np
-import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph.replace import graph_replace
@@ -14,6 +13,7 @@ from pytensor.tensor.basic import get_underlying_scalar_constant_value
 from pytensor.tensor.exceptions import NotScalarConstantError
 from pytensor.tensor.subtensor import Subtensor, get_idx_list
 
+from .._compat import scan
 from .._validate import check_range
 from .._vec import axpy, dot, max_abs
 
@@ -501,7 +501,7 @@ def loop(body, initial, invariants, n_steps, mode, name=None):
     for instance the rule, in printed graphs and in errors about it.
     """
     stand_in = pt.lscalar("n_steps")
-    outputs = pytensor.scan(
+    outputs = scan(
         body,
         outputs_info=list(initial),
         non_sequences=list(invariants),

@@ -43,6 +43,7 @@ from pytensor.graph.replace import graph_replace
 from pytensor.graph.rewriting.basic import dfs_rewriter, node_rewriter
 from pytensor.graph.traversal import graph_inputs
 
+from .._compat import inner_graph
 from .._kernels import backend_kernel, cache_key
 from ._core import Line, result_of, result_tensors, run
 from ._dcsrch import (
@@ -67,9 +68,10 @@ class MoreThuenteSearch(OpFromGraph):
 
     def fused(self):
         """The same search as a :class:`FusedMoreThuenteSearch`."""
+        inputs, outputs = inner_graph(self)
         fused = FusedMoreThuenteSearch(
-            self.inner_inputs,
-            self.inner_outputs,
+            inputs,
+            outputs,
             strict=True,
             name="FusedMoreThuenteSearch",
         )
