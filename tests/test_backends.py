@@ -216,6 +216,59 @@ def test_the_conversions_register_whatever_the_import_order(package_first):
     assert out.stdout.split() == ["True"] * 8
 
 
+def compiled_ops(function):
+    """The ops of a compiled function, those of inner loops included."""
+    from pytensor.scan.op import Scan
+
+    found, graphs = [], [function.maker.fgraph]
+    while graphs:
+        for node in graphs.pop().apply_nodes:
+            found.append(type(node.op))
+            if isinstance(node.op, Scan):
+                graphs.append(node.op.fgraph)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("mode", "search", "expected"),
+    [
+        ("NUMBA", None, "TwoLoop"),
+        ("CVM", None, "TwoLoop"),
+        ("NUMBA", "more_thuente", "FusedMoreThuenteSearch"),
+        ("CVM", "more_thuente", "DcsrchStep"),
+    ],
+)
+def test_our_nodes_are_what_runs_on_this_pytensor(mode, search, expected):
+    """The nodes of our own survive PyTensor's rewrites, on 3.0 as on 3.3:
+    L-BFGS's update is one TwoLoop, a Moré–Thuente search one fused node
+    under Numba and DcsrchStep iterations elsewhere; and they run (a
+    fallback to object mode or a rewrite failure would warn, an error
+    here)."""
+    from pytensor_optim._two_loop import TwoLoop
+    from pytensor_optim.line_search._dcsrch import DcsrchStep
+    from pytensor_optim.line_search._fused import FusedMoreThuenteSearch
+
+    classes = {
+        "TwoLoop": TwoLoop,
+        "DcsrchStep": DcsrchStep,
+        "FusedMoreThuenteSearch": FusedMoreThuenteSearch,
+    }
+    x = pytensor.shared(ROSENBROCK.x0.copy(), name="x")
+    stop = pytensor.shared(np.int64(0), name="stop")
+    updates = po.lbfgs(
+        [x], ROSENBROCK.cost(x, pt), stop=stop, line_search=search, max_iter=5
+    )
+    step = pytensor.function([], [], updates=updates, mode=mode)
+    ops = compiled_ops(step)
+    assert classes[expected] in ops
+    if search is not None:
+        assert TwoLoop in ops
+    for _ in range(5):
+        step()
+    assert np.all(np.isfinite(x.get_value()))
+    assert not np.array_equal(x.get_value(), ROSENBROCK.x0)
+
+
 def test_importing_the_package_imports_neither_jax_nor_numba():
     code = (
         "import sys, pytensor_optim; "

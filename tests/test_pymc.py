@@ -21,6 +21,7 @@ import pytensor_optim as po  # noqa: E402
 from pytensor_optim.compat import pymc as compat  # noqa: E402
 from pytensor_optim.pymc import as_pymc_optimizer, find_map  # noqa: E402
 
+from .pymc_models import MODELS, hierarchical_regression, logistic_regression  # noqa: E402
 from .reference.pymc_problem import CONFIGS, run  # noqa: E402
 
 # ---- compat.pymc against pymc.variational.updates ---------------------------
@@ -104,37 +105,6 @@ def test_get_or_compute_grads_as_pymc():
 
 
 # ---- find_map against pm.find_MAP -------------------------------------------
-
-
-def hierarchical_regression(n_groups=10, per_group=20, seed=1):
-    rng = np.random.default_rng(seed)
-    group = np.repeat(np.arange(n_groups), per_group)
-    x = rng.normal(size=group.size)
-    intercepts = rng.normal(1.0, 1.0, size=n_groups)
-    y = intercepts[group] + 0.5 * x + rng.normal(0.0, 0.5, size=group.size)
-    with pm.Model() as model:
-        mu_a = pm.Normal("mu_a", 0.0, 5.0)
-        sigma_a = pm.HalfNormal("sigma_a", 2.0)
-        a = pm.Normal("a", mu_a, sigma_a, shape=n_groups)
-        b = pm.Normal("b", 0.0, 5.0)
-        sigma = pm.HalfNormal("sigma", 2.0)
-        pm.Normal("y", a[group] + b * x, sigma, observed=y)
-    return model
-
-
-def logistic_regression(n=500, features=20, seed=2):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, features))
-    weights = rng.normal(size=features)
-    y = rng.random(n) < 1.0 / (1.0 + np.exp(-(x @ weights - 0.3)))
-    with pm.Model() as model:
-        w = pm.Normal("w", 0.0, 1.0, shape=features)
-        c = pm.Normal("c", 0.0, 2.0)
-        pm.Bernoulli("y", logit_p=x @ w + c, observed=y.astype("int64"))
-    return model
-
-
-MODELS = {"hierarchical": hierarchical_regression, "logistic": logistic_regression}
 
 
 def pymc_map(model, **kwargs):

@@ -1,11 +1,15 @@
 """``minimize`` and ``minimize_iterator``: the rules on NumPy callables."""
 
+import threading
+import weakref
+from collections import OrderedDict
+
 import numpy as np
 import pytensor
 from scipy.optimize import OptimizeResult
 
 from .._stopping import Status
-from ._ops import Tracker, callable_cost
+from ._ops import Binding, Tracker, callable_cost
 from ._structure import Structure
 
 __all__ = ["minimize", "minimize_iterator"]
@@ -103,10 +107,23 @@ class minimize_iterator:  # the seed's lower-case name
     Notes
     -----
     ``f`` and ``df`` are wrapped as PyTensor Ops and the rule's updates are
-    compiled once, with the C VM, into a function that performs one
-    iteration and returns ``f`` at the point it evaluated. Exceptions raised
-    by ``f`` or ``df`` propagate unchanged; the iterate is then left as it was
-    before the failed call.
+    compiled, with the C VM, into a function that performs one iteration
+    and returns ``f`` at the point it evaluated. Exceptions raised by ``f``
+    or ``df`` propagate unchanged; the iterate is then left as it was before
+    the failed call.
+
+    The compiled iteration is kept for the rest of the process and reused by
+    later runs of the same rule with the same options and the same
+    structure of ``x0`` (container, shapes and dtypes), whatever ``x0``'s
+    values, ``f``, ``df`` (of the same kind: a callable, ``True``,
+    ``"2-point"`` or ``None``) and ``callback``: such a run starts at once,
+    from the rule's initial state, with the iterates of a freshly compiled
+    one. Options are compared by value (numbers, strings, arrays, the
+    line searches of :mod:`pytensor_optim.line_search`) or else by identity
+    (a schedule, a shared variable). A compiled iteration serves one live
+    iterator at a time: a second live iterator of the same kind compiles its
+    own. Rules that draw random numbers without a ``seed`` are compiled
+    anew for each run (a new seed each time).
 
     The iterator pickles (if ``f``, ``df``, ``opt_algo`` and ``callback`` do)
     and an unpickled copy continues with identical iterates.
@@ -135,31 +152,16 @@ class minimize_iterator:  # the seed's lower-case name
         self.f, self.df, self.opt_algo = f, df, algo
 
         self._tracker = Tracker()
-        names = ["x"] if len(self._structure.shapes) == 1 else None
-        self._params = [
-            pytensor.shared(array.copy(), name=names[0] if names else f"x{index}")
-            for index, array in enumerate(self._structure.arrays)
-        ]
-        self._stop = pytensor.shared(np.int64(0), name="stop")
-        cost, gradients = callable_cost(
-            self._structure, self._tracker, self._params, f, df
-        )
         defaults = dict(_DEFAULTS)
         if getattr(algo, "derivative_free", False):
             del defaults["gtol"]  # no gradient to stop on
         options = {**defaults, **kwargs}
         options = {key: value for key, value in options.items() if value is not None}
-        self.updates = algo(
-            self._params, cost=cost, gradients=gradients, stop=self._stop, **options
-        )
-        if getattr(self.updates, "status", None) is None:
-            raise TypeError(
-                f"opt_algo returned {type(self.updates).__name__} without a status; "
-                "it must follow the protocol (return the Updates of finish())"
-            )
-        self._step = pytensor.function(
-            [], cost, updates=self.updates, mode=_MODE, accept_inplace=True
-        )
+        self._iteration = _ITERATIONS.acquire(self, self._structure, df, algo, options)
+        self._iteration.start(self, self._structure.arrays, f, df, self._tracker)
+        self.updates = self._iteration.updates
+        self._params, self._stop = self._iteration.params, self._iteration.stop
+        self._step = self._iteration.step
         self.n_iter = 0
         self.status = Status.RUNNING
 
@@ -286,3 +288,148 @@ def minimize(x0, f, df, opt_algo, **kwargs):
     for _ in iterator:
         pass
     return iterator.x
+
+
+# ---- compiled iterations, reused --------------------------------------------
+
+
+class _Iteration:
+    """A rule's iteration on bound NumPy callables, compiled once.
+
+    The parameters, ``stop`` and the rule's state are shared variables of
+    the compiled function; a run takes the iteration with :meth:`start`,
+    which binds its callables and tracker and puts every variable back to
+    where a fresh build would start.
+    """
+
+    def __init__(self, structure, df, algo, options):
+        self.binding = Binding()
+        names = ["x"] if len(structure.shapes) == 1 else None
+        self.params = [
+            pytensor.shared(array.copy(), name=names[0] if names else f"x{index}")
+            for index, array in enumerate(structure.arrays)
+        ]
+        self.stop = pytensor.shared(np.int64(0), name="stop")
+        cost, gradients = callable_cost(structure, self.binding, self.params, df)
+        self.updates = algo(
+            self.params, cost=cost, gradients=gradients, stop=self.stop, **options
+        )
+        if getattr(self.updates, "status", None) is None:
+            raise TypeError(
+                f"opt_algo returned {type(self.updates).__name__} without a status; "
+                "it must follow the protocol (return the Updates of finish())"
+            )
+        self.step = pytensor.function(
+            [], cost, updates=self.updates, mode=_MODE, accept_inplace=True
+        )
+        self.owner = None
+        self.fresh = True
+        # a random generator's state, restored on reuse, would repeat the
+        # first run's numbers: only with a seed is that what a new run draws
+        self.reusable = options.get("seed") is not None or not any(
+            isinstance(initial, dict) for _, initial in self.updates._state
+        )
+
+    def free(self):
+        return self.owner is None or self.owner() is None
+
+    def start(self, run, arrays, f, df, tracker):
+        """Serve ``run``: its callables, its starting point, the initial state."""
+        self.owner = weakref.ref(run)
+        self.binding.f, self.binding.df, self.binding.tracker = f, df, tracker
+        if self.fresh:  # as built
+            self.fresh = False
+            return
+        for param, array in zip(self.params, arrays, strict=True):
+            param.set_value(array.copy())
+        self.stop.set_value(np.int64(0))
+        self.updates.reset()
+
+
+class _Iterations:
+    """The compiled iterations of this process, by rule, options and structure.
+
+    Holds at most ``size`` iterations; a new one replaces the least recently
+    used free one. ``compilations`` counts the iterations compiled.
+    """
+
+    def __init__(self, size=64):
+        self.size = size
+        self.compilations = 0
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+
+    def acquire(self, run, structure, df, algo, options):
+        kept = []
+        key = (
+            algo,
+            _df_kind(df),
+            structure.container,
+            structure.shapes,
+            tuple(str(dtype) for dtype in structure.dtypes),
+            _options_key(options, kept),
+        )
+        with self._lock:
+            for iteration in self._entries.get(key, ()):
+                if iteration.free():
+                    iteration.owner = weakref.ref(run)
+                    self._entries.move_to_end(key)
+                    return iteration
+        iteration = _Iteration(structure, df, algo, options)
+        iteration.owner = weakref.ref(run)
+        iteration.kept = kept  # the objects compared by identity stay alive
+        with self._lock:
+            self.compilations += 1
+            if iteration.reusable:
+                self._entries.setdefault(key, []).append(iteration)
+                self._entries.move_to_end(key)
+                self._evict()
+        return iteration
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
+    def _evict(self):
+        excess = sum(map(len, self._entries.values())) - self.size
+        for key in list(self._entries):
+            if excess <= 0:
+                return
+            entries = self._entries[key]
+            for iteration in [i for i in entries if i.free()][:excess]:
+                entries.remove(iteration)
+                excess -= 1
+            if not entries:
+                del self._entries[key]
+
+
+_ITERATIONS = _Iterations()
+
+
+def _df_kind(df):
+    if df is True or df is None or isinstance(df, str):
+        return df
+    return "callable"
+
+
+def _options_key(value, kept):
+    """A hashable stand-in for an option: its value where it has one that
+    decides the graph, else its identity (``value`` then goes to ``kept``)."""
+    if value is None or isinstance(value, bool | int | float | complex | str):
+        return (type(value), value)
+    if isinstance(value, np.generic):
+        return (type(value), value.item())
+    if isinstance(value, np.ndarray):
+        return (np.ndarray, value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, dict):
+        return (
+            dict,
+            tuple((k, _options_key(v, kept)) for k, v in sorted(value.items())),
+        )
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_options_key(v, kept) for v in value))
+    if type(value).__module__.startswith("pytensor_optim.line_search"):
+        # the package's searches: their attributes are their options
+        return (type(value), _options_key(vars(value), kept))
+    kept.append(value)
+    return (object, id(value))

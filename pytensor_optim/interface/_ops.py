@@ -3,8 +3,12 @@
 ``f`` becomes a scalar Op of the parameters, and ``df`` (or the gradient part
 of ``f`` when ``df=True``, or finite differences of ``f``) an Op giving one
 gradient per parameter; the cost Op's ``L_op`` uses the gradient Op, so
-``pytensor.grad`` works on the wrapped cost. A shared :class:`Tracker`
-counts evaluations and keeps the best point seen.
+``pytensor.grad`` works on the wrapped cost. A :class:`Tracker` counts
+evaluations and keeps the best point seen.
+
+The Ops call what their :class:`Binding` holds, not callables of their own:
+a compiled iteration serves one run after another (same rule, options and
+structure of ``x0``), each run binding its ``f``, ``df`` and tracker.
 """
 
 from collections import deque
@@ -15,7 +19,7 @@ from pytensor.gradient import DisconnectedType, grad_not_implemented
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
-__all__ = ["Tracker", "callable_cost"]
+__all__ = ["Binding", "Tracker", "callable_cost"]
 
 
 class Tracker:
@@ -62,10 +66,25 @@ class Tracker:
         self.error = None
 
     def state(self):
-        return (self.n_evals, self.n_grad_evals, self.best_value, self.best_x)
+        # the results remembered too: a resumed run must not evaluate again
+        # what the original would have recalled
+        recent = {kind: list(results) for kind, results in self._recent.items()}
+        return (self.n_evals, self.n_grad_evals, self.best_value, self.best_x, recent)
 
     def load(self, state):
-        self.n_evals, self.n_grad_evals, self.best_value, self.best_x = state
+        self.n_evals, self.n_grad_evals, self.best_value, self.best_x = state[:4]
+        for kind, results in state[4].items():
+            self._recent[kind].clear()
+            self._recent[kind].extend(results)
+
+
+class Binding:
+    """The run a compiled iteration serves: its ``f``, ``df`` and tracker."""
+
+    __slots__ = ("df", "f", "tracker")
+
+    def __init__(self):
+        self.f = self.df = self.tracker = None
 
 
 def _readonly(arrays):
@@ -80,9 +99,13 @@ def _readonly(arrays):
 class _CallableOp(Op):
     """Base: calls a Python function on the parameters' values."""
 
-    def __init__(self, structure, tracker):
+    def __init__(self, structure, binding):
         self.structure = structure
-        self.tracker = tracker
+        self.binding = binding
+
+    @property
+    def tracker(self):
+        return self.binding.tracker
 
     def _call(self, function, arrays, name):
         try:
@@ -119,9 +142,8 @@ class _CallableOp(Op):
 class CostOp(_CallableOp):
     """``f(x)`` as a scalar of the parameters."""
 
-    def __init__(self, structure, tracker, f, gradient_op):
-        super().__init__(structure, tracker)
-        self.f = f
+    def __init__(self, structure, binding, gradient_op):
+        super().__init__(structure, binding)
         self.gradient_op = gradient_op
 
     def make_node(self, *inputs):
@@ -129,7 +151,7 @@ class CostOp(_CallableOp):
         return Apply(self, inputs, [pt.scalar(dtype=self.structure.cost_dtype)])
 
     def perform(self, node, inputs, outputs):
-        value = self._evaluate(self.f, inputs)
+        value = self._evaluate(self.binding.f, inputs)
         self.tracker.record(inputs, value)
         # a copy: the graph may update its input in place, and value is kept
         outputs[0][0] = value.copy()
@@ -152,18 +174,18 @@ class CostOp(_CallableOp):
 class GradientOp(_CallableOp):
     """``df(x)`` (or forward differences of ``f``): one output per parameter."""
 
-    def __init__(self, structure, tracker, df=None, f=None):
-        super().__init__(structure, tracker)
-        self.df = df
-        self.f = f
+    def __init__(self, structure, binding, finite_differences=False):
+        super().__init__(structure, binding)
+        self.finite_differences = finite_differences
 
     def make_node(self, *inputs):
         inputs = self._inputs(inputs)
         return Apply(self, inputs, [x.type() for x in inputs])
 
     def perform(self, node, inputs, outputs):
-        if self.df is not None:
-            gradients = self.structure.unpack(self._call(self.df, inputs, "df"), "df")
+        if not self.finite_differences:
+            df = self.binding.df
+            gradients = self.structure.unpack(self._call(df, inputs, "df"), "df")
         else:
             gradients = self._finite_differences(inputs)
         self.tracker.n_grad_evals += 1
@@ -173,7 +195,8 @@ class GradientOp(_CallableOp):
     def _finite_differences(self, inputs):
         # Forward differences with SciPy's '2-point' step:
         # h = sqrt(eps) * max(1, |x|), signed like x.
-        base = float(self._evaluate(self.f, inputs))
+        f = self.binding.f
+        base = float(self._evaluate(f, inputs))
         point = [np.array(x) for x in inputs]
         gradients = []
         for array in point:
@@ -186,7 +209,7 @@ class GradientOp(_CallableOp):
                 h = relative * sign * max(1.0, abs(float(original)))
                 flat[i] = original + h
                 step = float(flat[i]) - float(original)
-                value = self._value(self._call(self.f, point, "f"), "f")
+                value = self._value(self._call(f, point, "f"), "f")
                 self.tracker.n_evals += 1
                 flat[i] = original
                 out[i] = (float(value) - base) / step
@@ -197,10 +220,6 @@ class GradientOp(_CallableOp):
 class ValueGradientOp(_CallableOp):
     """``f(x) -> (value, gradient)`` for ``df=True``: cost and gradients at once."""
 
-    def __init__(self, structure, tracker, f):
-        super().__init__(structure, tracker)
-        self.f = f
-
     def make_node(self, *inputs):
         inputs = self._inputs(inputs)
         cost = pt.scalar(dtype=self.structure.cost_dtype)
@@ -209,7 +228,7 @@ class ValueGradientOp(_CallableOp):
     def perform(self, node, inputs, outputs):
         known = self.tracker.recall("f and df", inputs)
         if known is None:
-            result = self._call(self.f, inputs, "f")
+            result = self._call(self.binding.f, inputs, "f")
             if not isinstance(result, tuple | list) or len(result) != 2:
                 raise ValueError(
                     "f must return a (value, gradient) pair when df=True, got "
@@ -245,23 +264,20 @@ class ValueGradientOp(_CallableOp):
         return [[True] * len(node.outputs) for _ in node.inputs]
 
 
-def callable_cost(structure, tracker, params, f, df):
-    """The cost and gradient expressions of ``f``/``df`` at ``params``.
+def callable_cost(structure, binding, params, df):
+    """The cost and gradient expressions of the bound ``f``/``df`` at ``params``.
 
-    ``df`` is a callable, ``True`` (``f`` returns both), ``"2-point"`` or
-    ``None`` (no gradients: returns ``None`` for them).
+    ``df`` says which: a callable (``binding.df``), ``True`` (``f`` returns
+    both), ``"2-point"`` or ``None`` (no gradients: returns ``None`` for
+    them).
     """
     if df is True:
-        outputs = ValueGradientOp(structure, tracker, f)(*params)
+        outputs = ValueGradientOp(structure, binding)(*params)
         return outputs[0], list(outputs[1:])
     if df is None:
-        return CostOp(structure, tracker, f, None)(*params), None
-    gradient_op = (
-        GradientOp(structure, tracker, f=f)
-        if df == "2-point"
-        else GradientOp(structure, tracker, df=df)
-    )
-    cost = CostOp(structure, tracker, f, gradient_op)(*params)
+        return CostOp(structure, binding, None)(*params), None
+    gradient_op = GradientOp(structure, binding, finite_differences=df == "2-point")
+    cost = CostOp(structure, binding, gradient_op)(*params)
     gradients = gradient_op(*params)
     if not isinstance(gradients, list | tuple):
         gradients = [gradients]

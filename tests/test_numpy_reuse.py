@@ -1,0 +1,252 @@
+"""The NumPy interface compiles a rule's iteration once and reuses it.
+
+A second run with the same rule, options and structure of ``x0`` compiles
+nothing and gives, bit for bit, the iterates of a freshly compiled one; a
+different option, dtype or shape compiles anew; and the compiled iterations
+live per process (a subprocess test).
+"""
+
+import functools
+import pickle
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import pytensor_optim as po
+from pytensor_optim.interface._numpy import _ITERATIONS
+
+from .registry import RULES
+
+CENTRE_A = np.array([1.0, -2.0, 0.5])
+CENTRE_B = np.array([-0.3, 0.7, 2.0])
+CURVATURE = np.array([1.0, 2.0, 4.0])
+
+
+def _value(centre, x):
+    return float(0.5 * (CURVATURE * (x - centre) ** 2).sum())
+
+
+def _gradient(centre, x):
+    return CURVATURE * (x - centre)
+
+
+def quadratic(centre):
+    """``f`` and ``df`` of a quadratic centred at ``centre`` (picklable)."""
+    return functools.partial(_value, centre), functools.partial(_gradient, centre)
+
+
+def trajectory(rule, x0, centre, dtype="float64"):
+    """Every iterate, evaluation count and status of a run."""
+    f, df = quadratic(centre)
+    df = None if rule.derivative_free else df
+    iterator = po.minimize_iterator(
+        x0.astype(dtype), f, df, rule.function, max_iter=40, **rule.kwargs
+    )
+    steps = [
+        (it.x_last.copy(), it.n_evals, it.n_grad_evals, it.status) for it in iterator
+    ]
+    return steps, iterator.result()
+
+
+def assert_same_runs(first, second):
+    (steps_a, result_a), (steps_b, result_b) = first, second
+    assert len(steps_a) == len(steps_b)
+    for a, b in zip(steps_a, steps_b, strict=True):
+        np.testing.assert_array_equal(a[0], b[0], strict=True)
+        assert a[1:] == b[1:]
+    np.testing.assert_array_equal(result_a.x, result_b.x, strict=True)
+    assert (result_a.fun, result_a.nfev, result_a.status) == (
+        result_b.fun,
+        result_b.nfev,
+        result_b.status,
+    )
+
+
+# one rule per family in the default run, every rule with -m slow
+QUICK = {"sgd-momentum", "adam-amsgrad", "lbfgs-strong-wolfe", "bfgs", "cg", "cmaes"}
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param(
+            rule, id=rule.id, marks=() if rule.id in QUICK else pytest.mark.slow
+        )
+        for rule in RULES
+        if "mode" not in rule.kwargs  # the interface compiles with its own mode
+    ],
+)
+def test_a_reused_iteration_gives_a_fresh_ones_iterates(rule):
+    _ITERATIONS.clear()
+    compiled = _ITERATIONS.compilations
+    trajectory(rule, np.zeros(3), CENTRE_A)
+    start = np.array([0.5, 0.5, -1.0])
+    reused = trajectory(rule, start, CENTRE_B)
+    assert _ITERATIONS.compilations == compiled + 1
+    _ITERATIONS.clear()
+    fresh = trajectory(rule, start, CENTRE_B)
+    assert _ITERATIONS.compilations == compiled + 2
+    assert_same_runs(reused, fresh)
+    # the reused run minimised the new f, from the new start
+    f, _ = quadratic(CENTRE_B)
+    assert reused[0][0][1] > 0 and reused[1].fun < f(start) / 2
+
+
+def count_compilations(run):
+    before = _ITERATIONS.compilations
+    run()
+    return _ITERATIONS.compilations - before
+
+
+def test_what_compiles_anew():
+    f, df = quadratic(CENTRE_A)
+
+    def run(x0, **kwargs):
+        options = {"step_size": 0.1, "momentum": 0.5, **kwargs}
+        return lambda: po.minimize(x0, f, df, "sgd", **options)
+
+    x0 = np.zeros(3)
+    count_compilations(run(x0))
+    # the same structure, other values, another f: nothing
+    g, dg = quadratic(CENTRE_B)
+    assert (
+        count_compilations(
+            lambda: po.minimize(x0 + 1, g, dg, "sgd", step_size=0.1, momentum=0.5)
+        )
+        == 0
+    )
+    assert count_compilations(run(x0 + 2)) == 0
+    # an option, a dtype, a shape, a container, df's kind: anew
+    assert count_compilations(run(x0, momentum=0.6)) == 1
+    assert count_compilations(run(x0.astype(np.float32))) == 1
+    assert (
+        count_compilations(
+            lambda: po.minimize(
+                np.zeros(4),
+                lambda x: float(x @ x),
+                lambda x: 2 * x,
+                "sgd",
+                step_size=0.1,
+                momentum=0.5,
+            )
+        )
+        == 1
+    )
+    assert (
+        count_compilations(
+            lambda: po.minimize(
+                [x0],
+                lambda x: f(x[0]),
+                lambda x: [df(x[0])],
+                "sgd",
+                step_size=0.1,
+                momentum=0.5,
+            )
+        )
+        == 1
+    )
+    assert (
+        count_compilations(
+            lambda: po.minimize(x0, f, "2-point", "sgd", step_size=0.1, momentum=0.5)
+        )
+        == 1
+    )
+    # a line search is compared by its options; a schedule by identity
+    for _ in range(2):
+        assert count_compilations(
+            lambda: po.minimize(
+                x0 + 3, f, df, "lbfgs", line_search=po.line_search.more_thuente(c1=1e-3)
+            )
+        ) == (1 if _ == 0 else 0)
+    schedule = po.schedules.exponential(0.1, 0.9)
+    assert count_compilations(run(x0, step_size=schedule)) == 1
+    assert count_compilations(run(x0, step_size=schedule)) == 0
+    assert (
+        count_compilations(run(x0, step_size=po.schedules.exponential(0.1, 0.9))) == 1
+    )
+
+
+def test_a_second_run_starts_at_once():
+    f, df = quadratic(CENTRE_A)
+    po.minimize(np.zeros(3), f, df, "bfgs")
+    start = time.perf_counter()
+    iterator = po.minimize_iterator(np.ones(3), f, df, "bfgs")
+    set_up = time.perf_counter() - start
+    next(iterator)
+    # no compilation: set-up is a few shared-variable writes (milliseconds
+    # on any machine; a compilation takes seconds)
+    assert set_up < 0.5
+    assert iterator.n_evals >= 1
+
+
+def test_live_iterators_do_not_share_an_iteration():
+    """Two runs interleaved: each keeps its own state (the second compiles
+    its own iteration), and both match runs made one after the other."""
+    f, df = quadratic(CENTRE_A)
+    g, dg = quadratic(CENTRE_B)
+    first = po.minimize_iterator(np.zeros(3), f, df, "lbfgs", max_iter=30)
+    second = po.minimize_iterator(np.ones(3), g, dg, "lbfgs", max_iter=30)
+    assert first._iteration is not second._iteration
+    for _ in range(3):  # alternately
+        next(first)
+        next(second)
+    for _ in first:
+        pass
+    for _ in second:
+        pass
+    alone_f = po.minimize(np.zeros(3), f, df, "lbfgs", max_iter=30)
+    alone_g = po.minimize(np.ones(3), g, dg, "lbfgs", max_iter=30)
+    np.testing.assert_array_equal(first.x, alone_f)
+    np.testing.assert_array_equal(second.x, alone_g)
+
+
+def test_pickled_iterator_resumes_on_a_reused_iteration():
+    f, df = quadratic(CENTRE_A)
+    iterator = po.minimize_iterator(np.zeros(3), f, df, "cg", max_iter=30)
+    next(iterator)
+    copy = pickle.loads(pickle.dumps(iterator))
+    for _ in iterator:
+        pass
+    for _ in copy:
+        pass
+    np.testing.assert_array_equal(copy.x, iterator.x)
+    assert copy.n_evals == iterator.n_evals
+
+
+def test_seedless_random_rules_are_not_reused():
+    f, _ = quadratic(CENTRE_A)
+    assert (
+        count_compilations(
+            lambda: po.minimize(np.zeros(3), f, None, "cmaes", max_iter=3)
+        )
+        == 1
+    )
+    assert (
+        count_compilations(
+            lambda: po.minimize(np.zeros(3), f, None, "cmaes", max_iter=3)
+        )
+        == 1
+    )
+
+
+def test_the_iterations_live_per_process():
+    """A new process compiles anew (and finds the same answer)."""
+    code = (
+        "import numpy as np, pytensor_optim as po; "
+        "from pytensor_optim.interface._numpy import _ITERATIONS as I; "
+        "f = lambda x: float(((x - 1) ** 2).sum()); df = lambda x: 2 * (x - 1); "
+        "x = po.minimize(np.zeros(2), f, df, 'sgd', step_size=0.25); "
+        "y = po.minimize(np.ones(2) * 3, f, df, 'sgd', step_size=0.25); "
+        "print(I.compilations, x.tolist(), y.tolist())"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split(maxsplit=1)
+        for _ in range(2)
+    ]
+    assert [count for count, _ in runs] == ["1", "1"]
+    assert runs[0][1] == runs[1][1]
