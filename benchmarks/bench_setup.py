@@ -1,0 +1,156 @@
+"""Time to the first answer: the set-up of the NumPy interface, per rule.
+
+    python benchmarks/bench_setup.py [--rules sgd,bfgs] [--no-cold]
+
+For every rule of ``tests/registry.py`` (its options there), on a 3-variable
+quadratic given as NumPy callables, three figures of ``minimize_iterator``'s
+set-up, everything before the first call of ``f`` (graph building, PyTensor's
+rewrites, compilation or the cache's look-ups):
+
+- cold: a fresh process with an empty PyTensor compile directory and Numba
+  cache (fresh temporary folders for each rule);
+- warm: a fresh process after the cold one, with the same folders;
+- again: a second run in the warm process, same rule, options and structure,
+  another starting point and another ``f``.
+
+Each figure is one process's (``--repeat`` takes the median of several warm
+processes). The table ends with the median and the maximum of each column.
+SciPy's BFGS on the same problem is timed in the same run for scale.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CENTRE = [1.0, -2.0, 0.5]
+
+
+def measure(rule_id):
+    """Set-up of a first and a second run in this process (seconds)."""
+    import numpy as np
+
+    warnings.simplefilter("ignore")
+    start = time.perf_counter()
+    import pytensor_optim as po
+    from tests.registry import RULES
+
+    imported = time.perf_counter() - start
+    rule = {rule.id: rule for rule in RULES}[rule_id]
+    centre = np.array(CENTRE)
+    first_call = []
+
+    def f(x):
+        if not first_call:
+            first_call.append(time.perf_counter())
+        return float(((x - centre) ** 2).sum())
+
+    def df(x):
+        return 2 * (x - centre)
+
+    set_ups = []
+    for x0 in (np.zeros(3), np.ones(3)):
+        first_call.clear()
+        start = time.perf_counter()
+        iterator = po.minimize_iterator(
+            x0,
+            f,
+            None if rule.derivative_free else df,
+            rule.function,
+            max_iter=5,
+            **rule.kwargs,
+        )
+        next(iterator)
+        set_ups.append(first_call[0] - start)
+        for _ in iterator:
+            pass
+    return {"import": imported, "first": set_ups[0], "again": set_ups[1]}
+
+
+def scipy_bfgs():
+    import numpy as np
+    from scipy.optimize import minimize
+
+    centre = np.array(CENTRE)
+    start = time.perf_counter()
+    minimize(
+        lambda x: float(((x - centre) ** 2).sum()),
+        np.zeros(3),
+        jac=lambda x: 2 * (x - centre),
+        method="BFGS",
+    )
+    return time.perf_counter() - start
+
+
+def in_process(rule_id, folder):
+    env = dict(os.environ)
+    env["PYTENSOR_FLAGS"] = f"compiledir={folder}/pytensor"
+    env["NUMBA_CACHE_DIR"] = f"{folder}/numba"
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", rule_id],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", help="comma-separated ids (default: all)")
+    parser.add_argument("--no-cold", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return
+
+    import pytensor
+
+    from tests.registry import RULES
+
+    ids = args.rules.split(",") if args.rules else [rule.id for rule in RULES]
+    print(f"PyTensor {pytensor.__version__}, Python {sys.version.split()[0]}")
+    print(f"SciPy BFGS, whole run: {1e3 * scipy_bfgs():.2f} ms")
+    print("| rule | cold set-up (s) | warm set-up (s) | again (ms) | import (s) |")
+    print("|---|---|---|---|---|")
+    columns = {"cold": [], "warm": [], "again": []}
+    for rule_id in ids:
+        with tempfile.TemporaryDirectory() as folder:
+            cold = None if args.no_cold else in_process(rule_id, folder)["first"]
+            warm_runs = [in_process(rule_id, folder) for _ in range(args.repeat)]
+        warm = statistics.median(run["first"] for run in warm_runs)
+        again = statistics.median(run["again"] for run in warm_runs)
+        imported = statistics.median(run["import"] for run in warm_runs)
+        if cold is not None:
+            columns["cold"].append(cold)
+        columns["warm"].append(warm)
+        columns["again"].append(again)
+        cold_text = "—" if cold is None else f"{cold:.2f}"
+        print(
+            f"| {rule_id} | {cold_text} | {warm:.2f} | {1e3 * again:.2f} "
+            f"| {imported:.2f} |",
+            flush=True,
+        )
+    for name, summary in (("median", statistics.median), ("max", max)):
+        cells = [
+            f"{summary(columns['cold']):.2f}" if columns["cold"] else "—",
+            f"{summary(columns['warm']):.2f}",
+            f"{1e3 * summary(columns['again']):.2f}",
+        ]
+        print(f"| **{name}** | {' | '.join(cells)} | |")
+
+
+if __name__ == "__main__":
+    main()
