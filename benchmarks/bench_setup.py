@@ -16,6 +16,12 @@ rewrites, compilation or the cache's look-ups):
 Each figure is one process's (``--repeat`` takes the median of several warm
 processes). The table ends with the median and the maximum of each column.
 SciPy's BFGS on the same problem is timed in the same run for scale.
+
+A second table (``--symbolic``) times the symbolic path the same way:
+``optimize`` (the default mode, Numba, the whole run in one compiled call) with
+lbfgs and its Moré–Thuente search, bfgs, cg and truncated_newton on extended
+Rosenbrock with 100 parameters, up to the end of its first compiled call
+(set-up and the run, which takes milliseconds).
 """
 
 import argparse
@@ -76,6 +82,40 @@ def measure(rule_id):
     return {"import": imported, "first": set_ups[0], "again": set_ups[1]}
 
 
+SYMBOLIC = {
+    "lbfgs + more_thuente": ("lbfgs", {"line_search": "more_thuente"}),
+    "bfgs": ("bfgs", {}),
+    "cg": ("cg", {}),
+    "truncated_newton": ("truncated_newton", {}),
+}
+
+
+def measure_symbolic(name):
+    """``optimize`` of extended Rosenbrock (n = 100) until it returns."""
+    import numpy as np
+
+    warnings.simplefilter("ignore")
+    import pytensor
+
+    import pytensor_optim as po
+    from tests.problems import ZOO
+
+    problem = ZOO["extended_rosenbrock_100"]
+    rule, options = SYMBOLIC[name]
+    start = time.perf_counter()
+    x = pytensor.shared(np.array(problem.x0), name="x")
+    po.optimize(
+        problem.cost(x, pytensor.tensor),
+        [x],
+        rule,
+        steps_per_call=1000,
+        max_iter=1000,
+        gtol=1e-5,
+        **options,
+    )
+    return {"first": time.perf_counter() - start}
+
+
 def scipy_bfgs():
     import numpy as np
     from scipy.optimize import minimize
@@ -91,12 +131,12 @@ def scipy_bfgs():
     return time.perf_counter() - start
 
 
-def in_process(rule_id, folder):
+def in_process(rule_id, folder, flag="--measure"):
     env = dict(os.environ)
     env["PYTENSOR_FLAGS"] = f"compiledir={folder}/pytensor"
     env["NUMBA_CACHE_DIR"] = f"{folder}/numba"
     out = subprocess.run(
-        [sys.executable, __file__, "--measure", rule_id],
+        [sys.executable, __file__, flag, rule_id],
         capture_output=True,
         text=True,
         check=True,
@@ -110,18 +150,26 @@ def main():
     parser.add_argument("--rules", help="comma-separated ids (default: all)")
     parser.add_argument("--no-cold", action="store_true")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--symbolic", action="store_true")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--measure-symbolic", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
+        return
+    if args.measure_symbolic:
+        print(json.dumps(measure_symbolic(args.measure_symbolic)))
         return
 
     import pytensor
 
     from tests.registry import RULES
 
-    ids = args.rules.split(",") if args.rules else [rule.id for rule in RULES]
     print(f"PyTensor {pytensor.__version__}, Python {sys.version.split()[0]}")
+    if args.symbolic:
+        symbolic_table(args)
+        return
+    ids = args.rules.split(",") if args.rules else [rule.id for rule in RULES]
     print(f"SciPy BFGS, whole run: {1e3 * scipy_bfgs():.2f} ms")
     print("| rule | cold set-up (s) | warm set-up (s) | again (ms) | import (s) |")
     print("|---|---|---|---|---|")
@@ -150,6 +198,24 @@ def main():
             f"{1e3 * summary(columns['again']):.2f}",
         ]
         print(f"| **{name}** | {' | '.join(cells)} | |")
+
+
+def symbolic_table(args):
+    print("| optimize, extended Rosenbrock n=100 | cold (s) | warm (s) |")
+    print("|---|---|---|")
+    for name in SYMBOLIC:
+        with tempfile.TemporaryDirectory() as folder:
+            cold = (
+                None
+                if args.no_cold
+                else in_process(name, folder, "--measure-symbolic")["first"]
+            )
+            warm = statistics.median(
+                in_process(name, folder, "--measure-symbolic")["first"]
+                for _ in range(args.repeat)
+            )
+        cold_text = "—" if cold is None else f"{cold:.2f}"
+        print(f"| {name} | {cold_text} | {warm:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
