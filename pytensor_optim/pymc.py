@@ -35,12 +35,13 @@ def scipy_lbfgsb_options():
     """The options that make :func:`~pytensor_optim.lbfgs` SciPy's L-BFGS-B
     without bounds (``maxcor=10``): the first step ``1/|g|_2``, MINPACK's
     search with L-BFGS-B's tolerances, the relative curvature test and
-    L-BFGS-B's stopping rules. A new dict at each call.
+    L-BFGS-B's stopping rules (``maxiter`` and ``maxfun``, 15000 each, as
+    ``max_iter`` and ``max_evals``). A new dict at each call.
 
     Examples
     --------
     >>> sorted(scipy_lbfgsb_options())
-    ['curvature_test', 'ftol', 'gtol', 'line_search', 'max_iter', 'step0']
+    ['curvature_test', 'ftol', 'gtol', 'line_search', 'max_evals', 'max_iter', 'step0']
     """
     return {
         "line_search": more_thuente(c1=1e-3, xtol=0.1),
