@@ -236,3 +236,16 @@ def test_the_iterations_live_per_process():
     ]
     assert [count for count, _ in runs] == ["1", "1"]
     assert runs[0][1] == runs[1][1]
+
+
+def test_a_compilation_is_announced_once(caplog):
+    """A first use says it compiles (the wait is not a hang); a reuse does
+    not."""
+    f, df = quadratic(CENTRE_A)
+    _ITERATIONS.clear()
+    with caplog.at_level("INFO", logger="pytensor_optim"):
+        po.minimize(np.zeros(3), f, df, "sgd", step_size=0.2)
+        po.minimize(np.ones(3), f, df, "sgd", step_size=0.2)
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum(message.startswith("compiling sgd") for message in messages) == 1
+    assert any(message.startswith("compiled sgd in") for message in messages)

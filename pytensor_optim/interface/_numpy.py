@@ -1,6 +1,8 @@
 """``minimize`` and ``minimize_iterator``: the rules on NumPy callables."""
 
+import logging
 import threading
+import time
 import weakref
 from collections import OrderedDict
 
@@ -13,6 +15,8 @@ from ._ops import Binding, Tracker, callable_cost
 from ._structure import Structure
 
 __all__ = ["minimize", "minimize_iterator"]
+
+_LOG = logging.getLogger("pytensor_optim")
 
 # Python Ops run at C-VM speed, not in Numba's object mode (~10x slower).
 _MODE = "CVM"
@@ -375,7 +379,16 @@ class _Iterations:
                     iteration.owner = weakref.ref(run)
                     self._entries.move_to_end(key)
                     return iteration
+        name = getattr(algo, "__name__", repr(algo))
+        _LOG.info(
+            "compiling %s for x0 of shapes %s (once per process and structure; "
+            "PyTensor caches the compiled code on disk)",
+            name,
+            structure.shapes,
+        )
+        start = time.perf_counter()
         iteration = _Iteration(structure, df, algo, options)
+        _LOG.info("compiled %s in %.2f s", name, time.perf_counter() - start)
         iteration.owner = weakref.ref(run)
         iteration.kept = kept  # the objects compared by identity stay alive
         with self._lock:

@@ -1,5 +1,7 @@
 """``optimize``: run a rule on shared variables in place, compiled once."""
 
+import logging
+
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
@@ -11,6 +13,8 @@ from .._stopping import Status
 from ._numpy import _algorithm
 
 __all__ = ["optimize"]
+
+_LOG = logging.getLogger("pytensor_optim")
 
 
 def optimize(
@@ -97,6 +101,12 @@ def optimize(
         compiled_updates = updates
     else:
         output, compiled_updates = _scanned(cost, updates, stop, steps_per_call)
+    name = getattr(algo, "__name__", repr(algo))
+    _LOG.info(
+        "compiling %s (PyTensor caches the compiled code on disk; under Numba "
+        "the first call finishes the compilation)",
+        name,
+    )
     step = pytensor.function(
         [], output, updates=compiled_updates, givens=givens, mode=mode
     )
