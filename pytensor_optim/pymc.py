@@ -11,12 +11,17 @@ with the ``pymc`` extra: ``pip install "pytensor-optim[pymc]"``). See
 :doc:`/pymc`.
 """
 
+import weakref
+from collections import OrderedDict
+from typing import NamedTuple
+
 import numpy as np
 import pytensor
 from pytensor.graph.replace import graph_replace
 
+from ._keys import options_key
 from .interface._numpy import _algorithm
-from .interface._optimize import optimize
+from .interface._optimize import CompiledRun, compile_run
 from .line_search import more_thuente
 
 __all__ = ["as_pymc_optimizer", "find_map", "scipy_lbfgsb_options"]
@@ -101,6 +106,13 @@ def find_map(
         (:func:`scipy_lbfgsb_options`), with which ``find_map`` takes
         ``pm.find_MAP``'s iterations to its optimum.
 
+    Notes
+    -----
+    What is compiled is kept (the last 16 by model, rule and options): a
+    later call on the same model with the same rule and options, from
+    another ``start`` or after ``pm.set_data``, compiles nothing and makes a
+    fresh run. Changing the model's variables makes a new compilation.
+
     Returns
     -------
     dict
@@ -118,56 +130,108 @@ def find_map(
         model=model, overrides=start, jitter_rvs=set(), chains=1
     )
     point = initial_point(0)
-    free = list(model.continuous_value_vars)
-    if not free:
-        raise ValueError("find_map: the model has no unobserved continuous variables")
-    shared = {
-        var: pytensor.shared(np.array(point[var.name], dtype=var.dtype), name=var.name)
-        for var in free
-    }
-    held = {
-        var: pytensor.tensor.constant(np.asarray(point[var.name], dtype=var.dtype))
-        for var in model.value_vars
-        if var not in shared
-    }
-    loss = graph_replace(-model.logp(jacobian=False), {**shared, **held}, strict=False)
-
     name = getattr(algo, "__name__", None)
     settings = {**_default_options(name), **options}
-    run_options = {
-        key: settings.pop(key)
-        for key in ("steps_per_call", "mode", "callback")
-        if key in settings
-    }
-    max_iter = settings.pop("max_iter")
+    callback = settings.pop("callback", None)
+    max_iter = settings.get("max_iter") or 1000
     default_steps = min(max_iter, 10) if progress else max_iter
-    steps = run_options.pop("steps_per_call", default_steps)
-    result = optimize(
-        loss,
-        list(shared.values()),
-        algo,
-        max_iter=max_iter,
-        steps_per_call=steps,
-        progress=progress,
-        **run_options,
-        **settings,
-    )
+    settings.setdefault("steps_per_call", default_steps)
 
-    point.update((var.name, value.get_value()) for var, value in shared.items())
-    unobserved = model.unobserved_value_vars
-    values_at = model.compile_fn(
-        unobserved,
+    compiled = _compiled_map(model, algo, settings)
+    for var, shared in compiled.values.items():
+        shared.set_value(np.array(point[var.name], dtype=var.dtype))
+    compiled.run.restart()
+    result = compiled.run.run(callback=callback, progress=progress)
+
+    point.update((var.name, value.get_value()) for var, value in compiled.free)
+    values = dict(
+        zip(
+            [var.name for var in model.unobserved_value_vars],
+            compiled.outputs(**point),
+            strict=True,
+        )
+    )
+    names = get_default_varnames(values, include_transformed=True)
+    estimate = {name: values[name] for name in names}
+    return (estimate, result) if return_raw else estimate
+
+
+class _CompiledMap(NamedTuple):
+    """What ``find_map`` compiles for a model, rule and options."""
+
+    values: dict  # value variable -> the shared variable standing for it
+    free: tuple  # (value variable, shared variable) of the optimised ones
+    run: CompiledRun
+    outputs: object  # the unobserved values at a point
+    model: object  # a weak reference to the model
+    kept: list  # the options compared by identity, kept alive
+
+
+# A later call with the same rule and options on the same model (its
+# variables unchanged; the values of its data containers may change)
+# compiles nothing: the last few compilations, by model and options
+_COMPILED = OrderedDict()
+_KEEP = 16
+
+
+def _compiled_map(model, algo, settings):
+    kept = []
+    key = (
+        algo,
+        tuple(model.value_vars),
+        tuple(model.observed_RVs),
+        tuple(model.potentials),
+        tuple(model.deterministics),
+        options_key(settings, kept),
+    )
+    key = (id(model), *key)
+    compiled = _COMPILED.get(key)
+    if compiled is not None and compiled.model() is model:
+        _COMPILED.move_to_end(key)
+        return compiled
+
+    free = [var for var in model.value_vars if var in set(model.continuous_value_vars)]
+    if not free:
+        raise ValueError("find_map: the model has no unobserved continuous variables")
+    # every value variable a shared variable: the optimised ones are updated,
+    # the others (discrete) held at the starting point of each call
+    values = {
+        var: pytensor.shared(
+            np.zeros([1 if n is None else n for n in var.type.shape], var.dtype)
+            if var.type.ndim
+            else np.zeros((), var.dtype),
+            name=var.name,
+            shape=var.type.shape,
+        )
+        for var in model.value_vars
+    }
+    loss = graph_replace(-model.logp(jacobian=False), values, strict=False)
+    options = dict(settings)
+    steps = options.pop("steps_per_call")
+    max_iter = options.pop("max_iter")
+    mode = options.pop("mode", None)
+    run = compile_run(
+        loss, [values[var] for var in free], algo, None, max_iter, steps, mode, options
+    )
+    outputs = model.compile_fn(
+        model.unobserved_value_vars,
         inputs=model.value_vars,
         point_fn=False,
         on_unused_input="ignore",
         mode="FAST_COMPILE",
     )
-    values = dict(
-        zip([var.name for var in unobserved], values_at(**point), strict=True)
+    compiled = _CompiledMap(
+        values,
+        tuple((var, values[var]) for var in free),
+        run,
+        outputs,
+        weakref.ref(model),
+        kept,
     )
-    names = get_default_varnames(values, include_transformed=True)
-    estimate = {name: values[name] for name in names}
-    return (estimate, result) if return_raw else estimate
+    _COMPILED[key] = compiled
+    while len(_COMPILED) > _KEEP:
+        _COMPILED.popitem(last=False)
+    return compiled
 
 
 def as_pymc_optimizer(rule, **hyperparameters):

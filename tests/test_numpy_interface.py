@@ -222,9 +222,12 @@ def test_non_finite_f_stops_with_last_finite_point():
 @pytest.mark.parametrize(
     "x0, error, text",
     [
-        (3.0, TypeError, "x0 must be an ndarray"),
-        ([1.0, 2.0], TypeError, r"x0\[0\] must be an ndarray"),
-        (np.array([1, 2]), TypeError, "float dtype"),
+        ("3.0", TypeError, "x0 must be an ndarray, a number"),
+        ([np.zeros(2), 1.0], TypeError, r"x0\[1\] must be an ndarray"),
+        ([[1.0, 2.0], [3.0]], TypeError, "array-like of numbers"),
+        (np.array([1 + 2j]), TypeError, "real numbers"),
+        (np.array([True]), TypeError, "real numbers"),
+        (True, TypeError, "x0 must be"),
         ([], ValueError, "empty"),
     ],
 )
@@ -324,3 +327,38 @@ def test_a_line_search_calls_f_once_per_evaluation_in_every_df_mode(line_search)
     assert calls == {"f": counted, "df": counted, "both": counted}
     assert separate.n_evals == pair.n_evals == counted
     np.testing.assert_array_equal(separate.x_last, pair.x_last)
+
+
+@pytest.mark.parametrize(
+    ("x0", "expected"),
+    [
+        ([-1.2, 1.0], np.array([-1.2, 1.0])),
+        ((-1.2, 1.0), np.array([-1.2, 1.0])),
+        (np.array([-1, 1]), np.array([-1.0, 1.0])),
+        ([-1, 1], np.array([-1.0, 1.0])),
+        (3, np.array([3.0])),
+        (np.float64(3.0), np.array([3.0])),
+    ],
+)
+def test_inputs_scipy_accepts(x0, expected):
+    """What scipy.optimize.minimize accepts, converted as it converts it:
+    the same x0 reaches f, and the same answer comes back."""
+    from scipy.optimize import minimize as scipy_minimize
+
+    seen, seen_by_scipy = [], []
+
+    def f(x):
+        seen.append(x.copy())
+        return float(((x - 1.0) ** 2).sum())
+
+    def f_scipy(x):
+        seen_by_scipy.append(x.copy())
+        return float(((x - 1.0) ** 2).sum())
+
+    x = minimize(x0, f, lambda x: 2 * (x - 1.0), "bfgs")
+    theirs = scipy_minimize(f_scipy, x0, jac=lambda x: 2 * (x - 1.0), method="BFGS")
+    np.testing.assert_array_equal(seen[0], expected, strict=True)
+    np.testing.assert_array_equal(seen_by_scipy[0], expected, strict=True)
+    assert type(x) is np.ndarray and x.dtype == theirs.x.dtype
+    assert x.shape == theirs.x.shape
+    np.testing.assert_allclose(x, theirs.x, atol=1e-8)

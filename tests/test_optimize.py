@@ -202,3 +202,13 @@ def test_the_loop_holds_only_the_search(rosenbrock_lbfgs_runs):
     # whose only nested loop is the line search: under Numba (the mode
     # here) one node that runs the whole search (line_search/_fused.py)
     assert sorted(nested, key=len) == [[], [FusedMoreThuenteSearch]]
+
+
+def test_a_single_variable_as_the_rules_take_it():
+    """``optimize(cost, w, ...)`` as ``optimize(cost, [w], ...)``, with ``x``
+    the variable's value."""
+    w = pytensor.shared(np.array([3.0, -2.0]), name="w")
+    result = po.optimize(((w - 1.0) ** 2).sum(), w, "sgd", step_size=0.25, gtol=1e-8)
+    assert isinstance(result.x, np.ndarray)
+    np.testing.assert_array_equal(result.x, w.get_value())
+    np.testing.assert_allclose(result.x, [1.0, 1.0])

@@ -161,6 +161,32 @@ def test_find_map_start_and_context():
     np.testing.assert_allclose(ours["sigma"], np.exp(ours["sigma_log__"]))
 
 
+def test_find_map_reuses_what_it_compiled(monkeypatch):
+    """A second call on the same model and options compiles nothing and is
+    a fresh run: from another start, the iterates of a new compilation."""
+    from pytensor_optim import pymc as recipes
+
+    model = hierarchical_regression()
+    find_map(model)
+    compiled = []
+    original = recipes.compile_run
+    monkeypatch.setattr(
+        recipes, "compile_run", lambda *a: compiled.append(a) or original(*a)
+    )
+    start = {"mu_a": 2.0, "b": -1.0}
+    reused, reused_raw = find_map(model, start=start, return_raw=True)
+    assert compiled == []
+    recipes._COMPILED.clear()
+    fresh, fresh_raw = find_map(model, start=start, return_raw=True)
+    assert len(compiled) == 1
+    for name, value in fresh.items():
+        np.testing.assert_array_equal(reused[name], value, err_msg=name)
+    assert (reused_raw.nit, reused_raw.nfev) == (fresh_raw.nit, fresh_raw.nfev)
+    # another option compiles anew
+    find_map(model, history=5)
+    assert len(compiled) == 2
+
+
 def test_find_map_refuses_unknown_rule():
     with pytest.raises(ValueError, match="not a known algorithm"):
         find_map(logistic_regression(), method="newton-raphson")

@@ -10,6 +10,7 @@ import numpy as np
 import pytensor
 from scipy.optimize import OptimizeResult
 
+from .._keys import options_key
 from .._stopping import Status
 from ._ops import Binding, Tracker, callable_cost
 from ._structure import Structure
@@ -371,7 +372,7 @@ class _Iterations:
             structure.container,
             structure.shapes,
             tuple(str(dtype) for dtype in structure.dtypes),
-            _options_key(options, kept),
+            options_key(options, kept),
         )
         with self._lock:
             for iteration in self._entries.get(key, ()):
@@ -423,26 +424,3 @@ def _df_kind(df):
     if df is True or df is None or isinstance(df, str):
         return df
     return "callable"
-
-
-def _options_key(value, kept):
-    """A hashable stand-in for an option: its value where it has one that
-    decides the graph, else its identity (``value`` then goes to ``kept``)."""
-    if value is None or isinstance(value, bool | int | float | complex | str):
-        return (type(value), value)
-    if isinstance(value, np.generic):
-        return (type(value), value.item())
-    if isinstance(value, np.ndarray):
-        return (np.ndarray, value.dtype.str, value.shape, value.tobytes())
-    if isinstance(value, dict):
-        return (
-            dict,
-            tuple((k, _options_key(v, kept)) for k, v in sorted(value.items())),
-        )
-    if isinstance(value, list | tuple):
-        return (type(value), tuple(_options_key(v, kept) for v in value))
-    if type(value).__module__.startswith("pytensor_optim.line_search"):
-        # the package's searches: their attributes are their options
-        return (type(value), _options_key(vars(value), kept))
-    kept.append(value)
-    return (object, id(value))

@@ -5,6 +5,7 @@ import logging
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace
 from pytensor.scan.utils import until
 from scipy.optimize import OptimizeResult
@@ -12,7 +13,7 @@ from scipy.optimize import OptimizeResult
 from .._stopping import Status
 from ._numpy import _algorithm
 
-__all__ = ["optimize"]
+__all__ = ["CompiledRun", "compile_run", "optimize"]
 
 _LOG = logging.getLogger("pytensor_optim")
 
@@ -39,8 +40,10 @@ def optimize(
     ----------
     cost : scalar TensorVariable
         The cost, a function of ``params`` (and of ``givens``).
-    params : list of shared variables
-        Updated in place; their values are the starting point.
+    params : shared variable or list of shared variables
+        Updated in place; their values are the starting point. A single
+        variable (as the rules accept) makes ``x`` of the result its value
+        rather than a list.
     opt_algo : callable or str
         An update rule or its name in :data:`pytensor_optim.ALGORITHMS`.
     givens : mapping, optional
@@ -91,7 +94,70 @@ def optimize(
         )
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
-    bar = _progress_bar(max_iter) if progress else None
+    single = isinstance(params, Variable)
+    compiled = compile_run(
+        cost,
+        [params] if single else params,
+        algo,
+        givens,
+        max_iter,
+        steps_per_call,
+        mode,
+        kwargs,
+    )
+    result = compiled.run(callback=callback, progress=progress)
+    if single:
+        result.x = result.x[0]
+    return result
+
+
+class CompiledRun:
+    """``optimize``'s compiled function and what it updates, to run again.
+
+    :meth:`run` calls the function until the rule stops; :meth:`restart`
+    puts ``stop`` and the rule's state back where they started (the
+    parameters are the caller's to set), so that a later run is a fresh
+    one without compiling anything.
+    """
+
+    def __init__(self, step, params, updates, stop, max_iter):
+        self.step, self.params, self.updates = step, params, updates
+        self.stop, self.max_iter = stop, max_iter
+
+    def restart(self):
+        self.stop.set_value(np.int64(0))
+        self.updates.reset()
+
+    def run(self, callback=None, progress=False):
+        params, updates, step = self.params, self.updates, self.step
+        bar = _progress_bar(self.max_iter) if progress else None
+        counter = updates.counter
+        status, calls, value = Status.RUNNING, 0, np.nan
+        try:
+            while status == Status.RUNNING:
+                value = float(step())
+                calls += 1
+                status = Status(int(updates.status.get_value()))
+                iterations = int(counter.get_value()) if counter is not None else calls
+                if bar is not None:
+                    bar.update(iterations - bar.n)
+                    bar.set_postfix(cost=f"{value:.6g}")
+                result = _result(params, value, iterations, calls, status, updates)
+                if callback is not None and status == Status.RUNNING:
+                    try:
+                        wants_stop = callback(result)
+                    except StopIteration:
+                        wants_stop = True
+                    if wants_stop is True:
+                        status = Status.CALLBACK
+        finally:
+            if bar is not None:
+                bar.close()
+        return _result(params, value, iterations, calls, status, updates)
+
+
+def compile_run(cost, params, algo, givens, max_iter, steps_per_call, mode, kwargs):
+    """The :class:`CompiledRun` of ``optimize``'s arguments (checked)."""
     stop = pytensor.shared(np.int64(0), name="stop")
     updates = algo(params, cost, stop=stop, max_iter=max_iter, **kwargs)
     if steps_per_call == 1:
@@ -110,30 +176,7 @@ def optimize(
     step = pytensor.function(
         [], output, updates=compiled_updates, givens=givens, mode=mode
     )
-
-    counter = updates.counter
-    status, calls, value = Status.RUNNING, 0, np.nan
-    try:
-        while status == Status.RUNNING:
-            value = float(step())
-            calls += 1
-            status = Status(int(updates.status.get_value()))
-            iterations = int(counter.get_value()) if counter is not None else calls
-            if bar is not None:
-                bar.update(iterations - bar.n)
-                bar.set_postfix(cost=f"{value:.6g}")
-            result = _result(params, value, iterations, calls, status, updates)
-            if callback is not None and status == Status.RUNNING:
-                try:
-                    wants_stop = callback(result)
-                except StopIteration:
-                    wants_stop = True
-                if wants_stop is True:
-                    status = Status.CALLBACK
-    finally:
-        if bar is not None:
-            bar.close()
-    return _result(params, value, iterations, calls, status, updates)
+    return CompiledRun(step, params, updates, stop, max_iter)
 
 
 def _scanned(cost, updates, stop, steps):
