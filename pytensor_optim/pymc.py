@@ -137,7 +137,7 @@ def find_map(
     default_steps = min(max_iter, 10) if progress else max_iter
     settings.setdefault("steps_per_call", default_steps)
 
-    compiled = _compiled_map(model, algo, settings)
+    compiled = _compiled_map(model, algo, settings, point)
     for var, shared in compiled.values.items():
         shared.set_value(np.array(point[var.name], dtype=var.dtype))
     compiled.run.restart()
@@ -174,11 +174,13 @@ _COMPILED = OrderedDict()
 _KEEP = 16
 
 
-def _compiled_map(model, algo, settings):
+def _compiled_map(model, algo, settings, point):
     kept = []
     key = (
         algo,
         tuple(model.value_vars),
+        # the rule's state is shaped like the variables
+        tuple(np.shape(point[var.name]) for var in model.value_vars),
         tuple(model.observed_RVs),
         tuple(model.potentials),
         tuple(model.deterministics),
@@ -197,9 +199,7 @@ def _compiled_map(model, algo, settings):
     # the others (discrete) held at the starting point of each call
     values = {
         var: pytensor.shared(
-            np.zeros([1 if n is None else n for n in var.type.shape], var.dtype)
-            if var.type.ndim
-            else np.zeros((), var.dtype),
+            np.array(point[var.name], dtype=var.dtype),
             name=var.name,
             shape=var.type.shape,
         )
