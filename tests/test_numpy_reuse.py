@@ -189,6 +189,30 @@ def test_live_iterators_do_not_share_an_iteration():
     np.testing.assert_array_equal(second.x, alone_g)
 
 
+def test_a_loop_of_runs_compiles_once():
+    """``it = minimize_iterator(...)`` in a loop: the previous run, ended but
+    still referenced while the next is built, hands its iteration over and
+    keeps its own results."""
+    f, df = quadratic(CENTRE_A)
+    _ITERATIONS.clear()
+    before = _ITERATIONS.compilations
+    runs = []
+    for start in (np.zeros(3), np.ones(3), -np.ones(3)):
+        it = po.minimize_iterator(start, f, df, "cg", max_iter=30)
+        for _ in it:
+            pass
+        runs.append(it)
+    assert _ITERATIONS.compilations == before + 1
+    first = runs[0]
+    alone = po.minimize_iterator(np.zeros(3), f, df, "cg", max_iter=30)
+    for _ in alone:
+        pass
+    np.testing.assert_array_equal(first.x_last, alone.x_last)
+    copy = pickle.loads(pickle.dumps(first))
+    np.testing.assert_array_equal(copy.x_last, alone.x_last)
+    assert copy.status == alone.status and copy.n_evals == alone.n_evals
+
+
 def test_pickled_iterator_resumes_on_a_reused_iteration():
     f, df = quadratic(CENTRE_A)
     iterator = po.minimize_iterator(np.zeros(3), f, df, "cg", max_iter=30)

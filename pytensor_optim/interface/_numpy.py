@@ -126,9 +126,12 @@ class minimize_iterator:  # the seed's lower-case name
     one. Options are compared by value (numbers, strings, arrays, the
     line searches of :mod:`pytensor_optim.line_search`) or else by identity
     (a schedule, a shared variable). A compiled iteration serves one live
-    iterator at a time: a second live iterator of the same kind compiles its
-    own. Rules that draw random numbers without a ``seed`` are compiled
-    anew for each run (a new seed each time).
+    iterator at a time: a run that has ended hands it to the next (its
+    ``x``, ``x_last``, ``result()`` and counts stay its own; its ``updates``
+    then serve the new run, so read them first), while a second run alive
+    at the same time compiles its own. Rules that draw random numbers
+    without a ``seed`` are compiled anew for each run (a new seed each
+    time).
 
     The iterator pickles (if ``f``, ``df``, ``opt_algo`` and ``callback`` do)
     and an unpickled copy continues with identical iterates.
@@ -157,6 +160,8 @@ class minimize_iterator:  # the seed's lower-case name
         self.f, self.df, self.opt_algo = f, df, algo
 
         self._tracker = Tracker()
+        self._detached = None
+        self.status = Status.RUNNING
         defaults = dict(_DEFAULTS)
         if getattr(algo, "derivative_free", False):
             del defaults["gtol"]  # no gradient to stop on
@@ -206,7 +211,26 @@ class minimize_iterator:  # the seed's lower-case name
     @property
     def x_last(self):
         """The current iterate (same type as x0)."""
-        return self._structure.pack([p.get_value() for p in self._params])
+        return self._structure.pack(self._final()[0])
+
+    def _final(self):
+        """The parameters, ``stop`` and the rule's state of this run."""
+        if self._detached is not None:
+            return self._detached
+        return (
+            [p.get_value() for p in self._params],
+            self._stop.get_value(),
+            self.updates.state_dict(),
+        )
+
+    def _detach(self):
+        """Keep this ended run's last values: its iteration serves another."""
+        params, stop, state = self._final()
+        self._detached = ([p.copy() for p in params], stop, state)
+
+    @property
+    def _ended(self):
+        return self.status != Status.RUNNING
 
     @property
     def fx(self):
@@ -251,9 +275,9 @@ class minimize_iterator:  # the seed's lower-case name
             "arguments": self._arguments,
             "callback": self._callback,
             "kwargs": self._kwargs,
-            "params": [p.get_value() for p in self._params],
-            "stop": self._stop.get_value(),
-            "state": self.updates.state_dict(),
+            "params": self._final()[0],
+            "stop": self._final()[1],
+            "state": self._final()[2],
             "tracker": self._tracker.state(),
             "n_iter": self.n_iter,
             "status": int(self.status),
@@ -336,7 +360,15 @@ class _Iteration:
         )
 
     def free(self):
-        return self.owner is None or self.owner() is None
+        """Whether no run needs this iteration: its last one is gone or has
+        ended (and then keeps its last values, see ``_detach``)."""
+        owner = None if self.owner is None else self.owner()
+        if owner is None:
+            return True
+        if owner._ended:
+            owner._detach()
+            return True
+        return False
 
     def start(self, run, arrays, f, df, tracker):
         """Serve ``run``: its callables, its starting point, the initial state."""
