@@ -9,7 +9,8 @@ rewrites, compilation or the cache's look-ups):
 
 - cold: a fresh process with an empty PyTensor compile directory and Numba
   cache (fresh temporary folders for each rule);
-- warm: a fresh process after the cold one, with the same folders;
+- warm: a fresh process after the cold one, with the same folders
+  (``--no-cold``: in the machine's own caches, after a first process);
 - again: a second run in the warm process, same rule, options and structure,
   another starting point and another ``f``.
 
@@ -132,9 +133,12 @@ def scipy_bfgs():
 
 
 def in_process(rule_id, folder, flag="--measure"):
+    """One fresh process's figures; with ``folder`` None, in the machine's
+    own caches (warm after any earlier run)."""
     env = dict(os.environ)
-    env["PYTENSOR_FLAGS"] = f"compiledir={folder}/pytensor"
-    env["NUMBA_CACHE_DIR"] = f"{folder}/numba"
+    if folder is not None:
+        env["PYTENSOR_FLAGS"] = f"compiledir={folder}/pytensor"
+        env["NUMBA_CACHE_DIR"] = f"{folder}/numba"
     out = subprocess.run(
         [sys.executable, __file__, flag, rule_id],
         capture_output=True,
@@ -176,8 +180,11 @@ def main():
     columns = {"cold": [], "warm": [], "again": []}
     for rule_id in ids:
         with tempfile.TemporaryDirectory() as folder:
-            cold = None if args.no_cold else in_process(rule_id, folder)["first"]
-            warm_runs = [in_process(rule_id, folder) for _ in range(args.repeat)]
+            # --no-cold: the machine's own caches, warmed by a first process
+            where = None if args.no_cold else folder
+            first = in_process(rule_id, where)
+            cold = None if args.no_cold else first["first"]
+            warm_runs = [in_process(rule_id, where) for _ in range(args.repeat)]
         warm = statistics.median(run["first"] for run in warm_runs)
         again = statistics.median(run["again"] for run in warm_runs)
         imported = statistics.median(run["import"] for run in warm_runs)
@@ -205,13 +212,11 @@ def symbolic_table(args):
     print("|---|---|---|")
     for name in SYMBOLIC:
         with tempfile.TemporaryDirectory() as folder:
-            cold = (
-                None
-                if args.no_cold
-                else in_process(name, folder, "--measure-symbolic")["first"]
-            )
+            where = None if args.no_cold else folder
+            first = in_process(name, where, "--measure-symbolic")["first"]
+            cold = None if args.no_cold else first
             warm = statistics.median(
-                in_process(name, folder, "--measure-symbolic")["first"]
+                in_process(name, where, "--measure-symbolic")["first"]
                 for _ in range(args.repeat)
             )
         cold_text = "—" if cold is None else f"{cold:.2f}"

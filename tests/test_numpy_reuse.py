@@ -102,70 +102,32 @@ def count_compilations(run):
 
 def test_what_compiles_anew():
     f, df = quadratic(CENTRE_A)
+    g, dg = quadratic(CENTRE_B)
 
-    def run(x0, **kwargs):
-        options = {"step_size": 0.1, "momentum": 0.5, **kwargs}
-        return lambda: po.minimize(x0, f, df, "sgd", **options)
+    def run(x0, f=f, df=df, algo="sgd", **kwargs):
+        options = {"step_size": 0.1, "momentum": 0.5} if algo == "sgd" else {}
+        options.update(kwargs)
+        return count_compilations(lambda: po.minimize(x0, f, df, algo, **options))
 
     x0 = np.zeros(3)
-    count_compilations(run(x0))
+    run(x0)
     # the same structure, other values, another f: nothing
-    g, dg = quadratic(CENTRE_B)
-    assert (
-        count_compilations(
-            lambda: po.minimize(x0 + 1, g, dg, "sgd", step_size=0.1, momentum=0.5)
-        )
-        == 0
-    )
-    assert count_compilations(run(x0 + 2)) == 0
+    assert run(x0 + 1, g, dg) == 0
+    assert run(x0 + 2) == 0
     # an option, a dtype, a shape, a container, df's kind: anew
-    assert count_compilations(run(x0, momentum=0.6)) == 1
-    assert count_compilations(run(x0.astype(np.float32))) == 1
-    assert (
-        count_compilations(
-            lambda: po.minimize(
-                np.zeros(4),
-                lambda x: float(x @ x),
-                lambda x: 2 * x,
-                "sgd",
-                step_size=0.1,
-                momentum=0.5,
-            )
-        )
-        == 1
-    )
-    assert (
-        count_compilations(
-            lambda: po.minimize(
-                [x0],
-                lambda x: f(x[0]),
-                lambda x: [df(x[0])],
-                "sgd",
-                step_size=0.1,
-                momentum=0.5,
-            )
-        )
-        == 1
-    )
-    assert (
-        count_compilations(
-            lambda: po.minimize(x0, f, "2-point", "sgd", step_size=0.1, momentum=0.5)
-        )
-        == 1
-    )
+    assert run(x0, momentum=0.6) == 1
+    assert run(x0.astype(np.float32)) == 1
+    assert run(np.zeros(4), lambda x: float(x @ x), lambda x: 2 * x) == 1
+    assert run([x0], lambda x: f(x[0]), lambda x: [df(x[0])]) == 1
+    assert run(x0, df="2-point") == 1
     # a line search is compared by its options; a schedule by identity
-    for _ in range(2):
-        assert count_compilations(
-            lambda: po.minimize(
-                x0 + 3, f, df, "lbfgs", line_search=po.line_search.more_thuente(c1=1e-3)
-            )
-        ) == (1 if _ == 0 else 0)
+    search = po.line_search.more_thuente
+    assert run(x0 + 3, algo="lbfgs", line_search=search(c1=1e-3)) == 1
+    assert run(x0 + 4, algo="lbfgs", line_search=search(c1=1e-3)) == 0
     schedule = po.schedules.exponential(0.1, 0.9)
-    assert count_compilations(run(x0, step_size=schedule)) == 1
-    assert count_compilations(run(x0, step_size=schedule)) == 0
-    assert (
-        count_compilations(run(x0, step_size=po.schedules.exponential(0.1, 0.9))) == 1
-    )
+    assert run(x0, step_size=schedule) == 1
+    assert run(x0, step_size=schedule) == 0
+    assert run(x0, step_size=po.schedules.exponential(0.1, 0.9)) == 1
 
 
 def test_live_iterators_do_not_share_an_iteration():
