@@ -6,7 +6,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pytensor.scan.op import Scan
 
@@ -70,12 +70,17 @@ def assert_same_search(
     for key in EXACT:
         assert ours[key] == reference[key], (key, ours, reference, message)
     # a step to the rounding of the trials (the interpolation carries the
-    # rounding of a large first trial into the steps after it), a slope near
-    # 0 (at a minimiser) to the rounding of the start's slope
+    # rounding of a large first trial into the steps after it); the cost and
+    # the slope at a step off by that much, off by the slope and the
+    # curvature (its secant from the start) times it; a slope near 0 (at a
+    # minimiser) to the rounding of the start's slope
+    step_scale = max(1, 10 * initial_step)
+    step, slope, slope0 = (reference[key] for key in ("step", "slope", "slope0"))
+    curvature = abs(slope - slope0) / step if step > 0 else 0.0
     scales = {
-        "step": max(1, 10 * initial_step),
-        "cost": 1,
-        "slope": max(1, abs(reference["slope0"])),
+        "step": step_scale,
+        "cost": max(1, abs(slope) * step_scale),
+        "slope": max(1, abs(slope0), curvature * step_scale),
     }
     for key, scale in scales.items():
         np.testing.assert_allclose(
@@ -118,6 +123,15 @@ def test_a_search_given_a_mode_runs_the_driver_under_numba():
     x=family_points,
     noise=st.lists(st.floats(-1.0, 1.0), min_size=2, max_size=2),
     initial_step=initial_steps,
+)
+# a cost whose only difference is the rounding of a large first step (2.5e-11
+# absolute after a 1e6 first trial: once failed a tolerance that ignored it)
+@example(
+    config="quasi-newton",
+    coefficients=(1.0, 0.0, 0.5, 0.0, 1.5),
+    x=(0.0, 1.0),
+    noise=[0.0, 0.0],
+    initial_step=1e6,
 )
 def test_family_as_the_driver_and_as_scipy(
     pairs, config, coefficients, x, noise, initial_step
