@@ -106,19 +106,19 @@ def find_map(
         (:func:`scipy_lbfgsb_options`), with which ``find_map`` takes
         ``pm.find_MAP``'s iterations to its optimum.
 
-    Notes
-    -----
-    What is compiled is kept (the last 16 by model, rule and options): a
-    later call on the same model with the same rule and options, from
-    another ``start`` or after ``pm.set_data``, compiles nothing and makes a
-    fresh run. Changing the model's variables makes a new compilation.
-
     Returns
     -------
     dict
         ``{name: value}`` for every unobserved variable, transformed ones
         (``sigma_log__``) and deterministics included, as ``pm.find_MAP``
         returns; with ``return_raw``, ``(point, result)``.
+
+    Notes
+    -----
+    What is compiled is kept (the last 16 by model, rule and options): a
+    later call on the same model with the same rule and options, from
+    another ``start`` or after ``pm.set_data``, compiles nothing and makes a
+    fresh run. Changing the model's variables makes a new compilation.
     """
     import pymc as pm
     from pymc.initial_point import make_initial_point_fns_per_chain
