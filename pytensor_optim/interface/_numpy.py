@@ -168,12 +168,11 @@ class minimize_iterator:  # the seed's lower-case name
         options = {**defaults, **kwargs}
         options = {key: value for key, value in options.items() if value is not None}
         self._iteration = _ITERATIONS.acquire(self, self._structure, df, algo, options)
-        self._iteration.start(self, self._structure.arrays, f, df, self._tracker)
+        self._iteration.start(self._structure.arrays, f, df, self._tracker)
         self.updates = self._iteration.updates
         self._params, self._stop = self._iteration.params, self._iteration.stop
         self._step = self._iteration.step
         self.n_iter = 0
-        self.status = Status.RUNNING
 
     # ---- iteration -------------------------------------------------------
     def __iter__(self):
@@ -211,7 +210,9 @@ class minimize_iterator:  # the seed's lower-case name
     @property
     def x_last(self):
         """The current iterate (same type as x0)."""
-        return self._structure.pack(self._final()[0])
+        if self._detached is not None:
+            return self._structure.pack(self._detached[0])
+        return self._structure.pack([p.get_value() for p in self._params])
 
     def _final(self):
         """The parameters, ``stop`` and the rule's state of this run."""
@@ -271,13 +272,14 @@ class minimize_iterator:  # the seed's lower-case name
 
     # ---- pickling --------------------------------------------------------
     def __getstate__(self):
+        params, stop, state = self._final()
         return {
             "arguments": self._arguments,
             "callback": self._callback,
             "kwargs": self._kwargs,
-            "params": self._final()[0],
-            "stop": self._final()[1],
-            "state": self._final()[2],
+            "params": params,
+            "stop": stop,
+            "state": state,
             "tracker": self._tracker.state(),
             "n_iter": self.n_iter,
             "status": int(self.status),
@@ -370,9 +372,9 @@ class _Iteration:
             return True
         return False
 
-    def start(self, run, arrays, f, df, tracker):
-        """Serve ``run``: its callables, its starting point, the initial state."""
-        self.owner = weakref.ref(run)
+    def start(self, arrays, f, df, tracker):
+        """Serve the run that acquired this iteration: its callables, its
+        starting point, the initial state."""
         self.binding.f, self.binding.df, self.binding.tracker = f, df, tracker
         if self.fresh:  # as built
             self.fresh = False
