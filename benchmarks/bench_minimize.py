@@ -1,10 +1,11 @@
 """Quasi-Newton and CG on the problem zoo: pytensor_optim against SciPy, same run.
 
-    python benchmarks/bench_minimize.py [--methods lbfgs,bfgs,cg] [--problems all]
-        [--repeat 5] [--mode NUMBA] [--steps-per-call 10000] [--json FILE]
+    python benchmarks/bench_minimize.py [--methods lbfgs,bfgs,cg]
+        [--problems all|mgh|NAME,...] [--repeat 5] [--mode NUMBA]
+        [--steps-per-call 10000] [--json FILE]
 
-For every problem of ``tests/problems.py`` (Moré, Garbow & Hillstrom's
-starting points) and every pair (ours, SciPy's) of a method:
+For every problem of a set from ``tests/problems.py`` (Moré, Garbow &
+Hillstrom's starting points) and every pair (ours, SciPy's) of a method:
 
 * SciPy: ``scipy.optimize.minimize(fun, x0, jac=True, method=...)`` with its
   default tolerances (``gtol=1e-5`` on max|g|); ``fun`` returns the cost and
@@ -15,9 +16,14 @@ starting points) and every pair (ours, SciPy's) of a method:
   cost, ``steps_per_call`` iterations per compiled call (the whole run in one
   call by default), ``gtol=1e-5``.
 
+The sets: ``all`` (the default) is the zoo, ``ZOO``; ``mgh`` is all 35
+problems of Moré, Garbow & Hillstrom (1981), ``MGH``, in the paper's order;
+or name problems of either, separated by commas.
+
 A problem is *solved* when the NumPy cost at the returned point is the
 problem's minimum (or its documented local minimum) within 1e-6 (relative
-above 1). Times are medians over ``--repeat`` runs. Our runs happen in a
+above 1), or within the last printed digit of a published minimum where
+that is wider. Times are medians over ``--repeat`` runs. Our runs happen in a
 fresh process per problem, with a PyTensor cache that is empty at the start
 of each method: the set-up (graph, compilation, Numba's machine code) of the
 first run of a process is reported apart ("first": cold for a method's first
@@ -91,6 +97,24 @@ METHODS = {
         ("CG", {"gtol": GTOL, "maxiter": MAX_ITER}),
     ),
 }
+
+
+def problems_named(choice):
+    """The problems of ``--problems``: the zoo, the MGH set, or names of either."""
+    from tests.problems import MGH, ZOO
+
+    if choice == "all":
+        return {name: ZOO[name] for name in sorted(ZOO)}
+    if choice == "mgh":
+        return dict(MGH)
+    every = {**ZOO, **MGH}
+    unknown = [name for name in choice.split(",") if name not in every]
+    if unknown:
+        raise SystemExit(
+            f"--problems: unknown {', '.join(unknown)}; expected 'all', 'mgh' "
+            f"or names among {', '.join(every)}"
+        )
+    return {name: every[name] for name in choice.split(",")}
 
 
 def median_time(run, repeat):
@@ -184,9 +208,8 @@ def ours_worker(problem_name, method, repeat, mode, steps_per_call):
     import pytensor.tensor as pt
 
     import pytensor_optim as po
-    from tests.problems import ZOO
 
-    problem = ZOO[problem_name]
+    problem = problems_named(problem_name)[problem_name]
     fun = value_and_grad(problem, "CVM")
     made = []
     original = pytensor.function
@@ -285,7 +308,12 @@ def run_ours(problem_name, method, repeat, mode, steps_per_call, compiledir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--problems", default="all")
+    parser.add_argument(
+        "--problems",
+        default="all",
+        help="'all' (the zoo, default), 'mgh' (the 35 Moré-Garbow-Hillstrom "
+        "problems) or problem names separated by commas",
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--mode", default="NUMBA")
     parser.add_argument("--steps-per-call", type=int, default=MAX_ITER)
@@ -297,17 +325,14 @@ def main():
         print(json.dumps(result))
         return
 
-    from tests.problems import ZOO
-
-    problems = sorted(ZOO) if args.problems == "all" else args.problems.split(",")
+    problems = problems_named(args.problems)
     methods = args.methods.split(",")
     rows = []
     for method in methods:
         # a fresh PyTensor cache for each method: its first problem's first
         # run is cold, later problems reuse what the earlier ones compiled
         with tempfile.TemporaryDirectory() as compiledir:
-            for name in problems:
-                problem = ZOO[name]
+            for name, problem in problems.items():
                 ours = run_ours(
                     name,
                     method,
@@ -337,7 +362,7 @@ def print_row(row, flush=False):
         row["ours"]["symbolic"],
     )
     print(
-        f"{row['method']:6s} {row['problem']:26s} "
+        f"{row['method']:6s} {row['problem']:29s} "
         f"scipy {scipy['nfev']:5d} ev {'ok' if scipy['solved'] else '--'} "
         f"{scipy['seconds'] * 1e3:8.2f} ms | "
         f"ours {symbolic['nfev']:5d} ev {'ok' if symbolic['solved'] else '--'} "
