@@ -103,10 +103,20 @@ class Updates(dict):
     def load_state_dict(self, state_dict: Mapping) -> None:
         """Restore a snapshot made by :meth:`state_dict`.
 
-        Raises ``KeyError`` for missing or unexpected names and ``ValueError``
-        for a shape or dtype that differs from the state variable's.
+        Raises ``TypeError`` for anything but a mapping, ``KeyError`` for
+        missing or unexpected names, and ``ValueError`` for a shape or dtype
+        that differs from the state variable's, for a NaN or infinite value
+        where the state's initial value is finite, for a negative count (an
+        integer state that starts non-negative) and for an unknown status
+        code. Nothing is loaded unless everything is valid.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                "state_dict must be a mapping {state name: array}, as state_dict() "
+                f"returns, got {type(state_dict).__name__}"
+            )
         expected = {variable.name: variable for variable, _ in self._state}
+        initials = {variable.name: initial for variable, initial in self._state}
         missing = expected.keys() - state_dict.keys()
         unexpected = state_dict.keys() - expected.keys()
         if missing or unexpected:
@@ -125,6 +135,7 @@ class Updates(dict):
                     f"state_dict[{name!r}] has shape {value.shape} and dtype "
                     f"{value.dtype}, expected {np.shape(current)} and {current.dtype}"
                 )
+            _check_state_value(name, value, initials[name])
         for name, variable in expected.items():
             variable.set_value(_restore(variable, state_dict[name]))
 
@@ -397,7 +408,7 @@ class Problem:
             current_point=self.current_point,
         )
         for variable, expression in pairs:
-            result[variable] = variable.type.filter_variable(expression)
+            result[variable] = _typed(variable, expression)
         return result
 
     def _check_stopping(self, stopping):
@@ -451,7 +462,7 @@ class Problem:
             before.append(
                 (
                     _all(
-                        pt.le(pt.max(pt.abs(g)), self._tolerance("gtol", g.dtype))
+                        _within(g, self._tolerance("gtol", g.dtype))
                         for g in self.gradients
                     ),
                     Status.CONVERGED_GTOL,
@@ -489,11 +500,15 @@ class Problem:
         running = pt.eq(stop, 0)
         before, state_pairs = (list(part) for part in self._criteria_at_point())
         before += [reason for reason in reasons if reason[1] in BEFORE_STEP]
+        # A step that would make a parameter non-finite (0/0 or an overflow
+        # inside the rule, with a finite cost and gradients) is not written.
+        new_params = [expression for _, expression in pairs[: len(self.params)]]
+        before.append((_non_finite(new_params), Status.NON_FINITE))
 
         after = []
         if "xtol" in stopping:
             steps = (
-                pt.le(pt.max(pt.abs(new - param)), self._tolerance("xtol", param.dtype))
+                _within(new - param, self._tolerance("xtol", param.dtype))
                 for param, new in pairs[: len(self.params)]
             )
             small = _all(steps)
@@ -543,14 +558,50 @@ class Problem:
         ]
 
     def _non_finite(self):
-        values = [pt.all(pt.isfinite(g)) for g in self.gradients or ()]
-        if self.cost is not None:
-            values.insert(0, pt.isfinite(self.cost))
-        return pt.invert(_all(values))
+        values = [self.cost] if self.cost is not None else []
+        return _non_finite([*values, *(self.gradients or ())])
+
+
+def _non_finite(tensors):
+    """Whether an element of one of ``tensors`` is NaN or infinite."""
+    return pt.invert(
+        _all(
+            pt.isfinite(tensor) if tensor.ndim == 0 else pt.all(pt.isfinite(tensor))
+            for tensor in tensors
+        )
+    )
 
 
 def _all(conditions):
     return reduce(pt.and_, conditions)
+
+
+def _within(values, tolerance):
+    """Whether every element of ``values`` is at most ``tolerance`` in size.
+
+    ``max(abs(values)) <= tolerance``, written as an ``all`` so that a size-0
+    parameter contributes nothing instead of failing a maximum with no
+    identity; a NaN element makes it false, as it makes the maximum NaN.
+    """
+    return pt.all(pt.le(pt.abs(values), tolerance))
+
+
+def _typed(variable, expression):
+    """``expression`` as an update of ``variable``: of its type, or compatible.
+
+    ``filter_variable`` checks the dtype and rank and accepts more specific
+    static lengths, but ``pytensor.function`` also compares the broadcast
+    patterns: an expression whose static shape has a 1 where the variable's
+    has ``None`` (a parameter of shape ``(3, 1)``, a history built from a
+    0-d parameter) is refused there. Broadcasting it to the variable's
+    symbolic shape drops those 1s (a reshape would infer them again).
+    """
+    expression = variable.type.filter_variable(expression)
+    if isinstance(variable.type, TensorType) and not variable.type.in_same_class(
+        expression.type
+    ):
+        expression = pt.broadcast_to(expression, variable.shape)
+    return expression
 
 
 def _applied(apply, expression, variable):
@@ -565,6 +616,35 @@ def _snapshot(value):
     if isinstance(value, np.random.Generator):
         return value.bit_generator.state
     return np.array(value)
+
+
+def _check_state_value(name, value, initial):
+    """Raise ValueError naming ``state_dict[name]`` for a value no run makes."""
+    initial = np.broadcast_to(np.asarray(initial), value.shape)
+    if value.dtype.kind == "f":
+        # non-finite only where the state starts so (a cost not yet seen)
+        as_initial = (value == initial) | (np.isnan(value) & np.isnan(initial))
+        wrong = ~np.isfinite(value) & ~as_initial
+        if wrong.any():
+            raise ValueError(
+                f"state_dict[{name!r}] holds the non-finite value "
+                f"{value[wrong].flat[0]!r}; a state can hold only finite values "
+                "(or its non-finite initial value)"
+            )
+    elif value.dtype.kind in "iu":
+        if name.rsplit(".", 1)[-1] == "status":
+            codes = {int(code) for code in Status}
+            unknown = sorted(set(np.ravel(value).tolist()) - codes)
+            if unknown:
+                raise ValueError(
+                    f"state_dict[{name!r}] must be a Status code (0 to "
+                    f"{max(codes)}), got {unknown[0]}"
+                )
+        if value.size and (initial >= 0).all() and value.min() < 0:
+            raise ValueError(
+                f"state_dict[{name!r}] counts from 0 and must be non-negative, "
+                f"got {value.min()}"
+            )
 
 
 def _check_generator_state(name, value):
@@ -623,6 +703,12 @@ def _check_cost(cost, algo):
         )
     if getattr(cost.type, "ndim", None) != 0:
         raise ValueError(f"cost must be a scalar expression, got {cost.type} ({algo})")
+    if not str(getattr(cost.type, "dtype", "")).startswith("float"):
+        # an integer cost has zero gradients and rounds every comparison
+        raise TypeError(
+            f"cost must have a float dtype, got {cost.type} ({algo}); cast it, "
+            "e.g. pt.cast(cost, 'float64')"
+        )
     return cost
 
 
@@ -644,19 +730,26 @@ def _check_gradients(gradients, params, cost, algo):
         )
     checked = []
     for index, (param, gradient) in enumerate(zip(params, gradients, strict=True)):
+        if gradient is None:
+            raise TypeError(
+                f"gradients[{index}] is None; give a tensor shaped like "
+                f"params[{index}] ({param}), e.g. pt.zeros_like(param) where the "
+                "cost does not depend on it"
+            )
         try:
             gradient = pt.as_tensor_variable(gradient)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, NotImplementedError) as error:
             raise TypeError(
                 f"gradients[{index}] must be a tensor, got {type(gradient).__name__}"
             ) from error
+        shape = _known_shape(param)
         if gradient.ndim != param.ndim or any(
             a is not None and b is not None and a != b
-            for a, b in zip(gradient.type.shape, param.type.shape, strict=True)
+            for a, b in zip(gradient.type.shape, shape, strict=True)
         ):
             raise ValueError(
                 f"gradients[{index}] has shape {gradient.type.shape}, which does not "
-                f"match params[{index}] of shape {param.type.shape}"
+                f"match params[{index}] of shape {shape}"
             )
         if np.dtype(gradient.dtype).kind not in "iuf":
             raise TypeError(
@@ -667,6 +760,20 @@ def _check_gradients(gradients, params, cost, algo):
             gradient = pt.cast(gradient, param.dtype)
         checked.append(gradient)
     return tuple(checked)
+
+
+def _known_shape(param):
+    """The lengths of ``param`` known when the rule is built (else ``None``).
+
+    A shared parameter's are those of its value: the rule's state is shaped
+    like it, so a gradient of another static shape is an error here rather
+    than a broadcasting error when the function runs.
+    """
+    if isinstance(param, SharedVariable):
+        value = param.get_value(borrow=True, return_internal_type=False)
+        if np.ndim(value) == param.ndim:
+            return tuple(int(length) for length in np.shape(value))
+    return param.type.shape
 
 
 def _check_stop(stop):

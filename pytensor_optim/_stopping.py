@@ -30,6 +30,7 @@ class Status(IntEnum):
     NON_FINITE = 7
     TARGET_REACHED = 8
     CALLBACK = 9
+    CONVERGED_SLOPE = 10
 
     @property
     def message(self) -> str:
@@ -58,9 +59,12 @@ _MESSAGES = {
     Status.MAX_ITER: "the iteration limit max_iter was reached",
     Status.MAX_EVALS: "the evaluation limit max_evals was reached",
     Status.LINE_SEARCH_FAILED: "the line search failed to find an acceptable step",
-    Status.NON_FINITE: "the cost or a gradient was not finite",
+    Status.NON_FINITE: "the cost, a gradient or a step was not finite",
     Status.TARGET_REACHED: "the target cost was reached",
     Status.CALLBACK: "stopped by the callback",
+    Status.CONVERGED_SLOPE: (
+        "the slope along the search direction is above -tolerance_change"
+    ),
 }
 
 _SUCCESS = frozenset(
@@ -69,11 +73,17 @@ _SUCCESS = frozenset(
         Status.CONVERGED_FTOL,
         Status.CONVERGED_XTOL,
         Status.TARGET_REACHED,
+        Status.CONVERGED_SLOPE,
     }
 )
 
 # Criteria judged at the point a call evaluates: when one holds, the call
 # applies no step, so the parameters stay at that point.
 BEFORE_STEP = frozenset(
-    {Status.NON_FINITE, Status.CONVERGED_GTOL, Status.CONVERGED_FTOL}
+    {
+        Status.NON_FINITE,
+        Status.CONVERGED_GTOL,
+        Status.CONVERGED_FTOL,
+        Status.CONVERGED_SLOPE,
+    }
 )

@@ -1,12 +1,20 @@
 """Turning hyperparameters into scalar expressions, with clear errors."""
 
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.graph.basic import Constant, Variable
 
-__all__ = ["check_flag", "concrete", "initial_value", "is_zero", "resolve"]
+__all__ = [
+    "check_flag",
+    "check_givens",
+    "concrete",
+    "initial_value",
+    "is_zero",
+    "resolve",
+]
 
 
 def concrete(value):
@@ -54,6 +62,30 @@ def check_flag(name, value):
     """Raise TypeError naming ``name`` unless ``value`` is True or False."""
     if not isinstance(value, bool | np.bool_):
         raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def check_givens(givens):
+    """Raise TypeError unless ``givens`` is what :func:`pytensor.function` takes.
+
+    That is ``None``, a mapping ``{variable: replacement}`` or a list of
+    ``(variable, replacement)`` pairs, whose keys are PyTensor variables.
+    """
+    if givens is None:
+        return
+    pairs = list(givens.items()) if isinstance(givens, Mapping) else givens
+    if not isinstance(pairs, list | tuple) or not all(
+        isinstance(pair, list | tuple) and len(pair) == 2 for pair in pairs
+    ):
+        raise TypeError(
+            "givens must be a mapping {variable: replacement} or a list of "
+            f"(variable, replacement) pairs, got {type(givens).__name__}: {givens!r}"
+        )
+    for key, _ in pairs:
+        if not isinstance(key, Variable):
+            raise TypeError(
+                "givens must replace PyTensor variables, got a key of type "
+                f"{type(key).__name__}: {key!r}"
+            )
 
 
 def check_range(name, number, low=None, high=None, low_open=False, high_open=False):

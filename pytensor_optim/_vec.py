@@ -31,8 +31,16 @@ def sum_abs(a, dtype="float64"):
 
 
 def max_abs(a, dtype="float64"):
-    """The infinity norm of a tensor list."""
-    return reduce(pt.maximum, (pt.cast(pt.max(pt.abs(x)), dtype) for x in a))
+    """The infinity norm of a tensor list; a tensor with no element adds nothing."""
+    return reduce(pt.maximum, (pt.cast(_max_abs(x), dtype) for x in a))
+
+
+def _max_abs(x):
+    if all(length is not None and length > 0 for length in x.type.shape):
+        return pt.max(pt.abs(x))
+    # A maximum over no element has no identity (PyTensor raises): a leading
+    # 0 is the identity of a maximum of absolute values.
+    return pt.max(pt.abs(pt.concatenate([constant([0], x.dtype), x.ravel()])))
 
 
 def axpy(alpha, x, y):

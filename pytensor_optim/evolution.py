@@ -67,6 +67,21 @@ def strategy_parameters(n, popsize, active=False):
     }
 
 
+def _canonical_signs(eigenvectors, n):
+    """The ``n`` eigenvectors (columns), each with its largest component positive.
+
+    An eigenvector's sign is arbitrary, and LAPACK builds differ in it: the
+    C and Python backends (NumPy's ``eigh``) and Numba's give some columns
+    opposite signs. The samples ``B (D z)`` then differ, and so do the runs
+    from the next generation on; a fixed sign makes them, and a checkpoint
+    resumed on another backend, continue alike.
+    """
+    largest = pt.argmax(pt.abs(eigenvectors), axis=0)
+    # a constant range: JAX needs the length of an arange when it compiles
+    leading = eigenvectors[largest, np.arange(n)]
+    return eigenvectors * pt.switch(pt.lt(leading, 0), -1, 1).astype(eigenvectors.dtype)
+
+
 def _number(name, value, *, integer=False, low=None, allow_none=False):
     if value is None and allow_none:
         return None
@@ -203,8 +218,12 @@ def cmaes(
     (``eigh`` of the symmetrised :math:`C`) is lazy: it is recomputed, inside
     the graph by an ``ifelse``, only when more than :math:`\lambda / (2 n
     (c_1 + c_\mu))` evaluations were made since the last one; the other
-    generations reuse :math:`B, D`. These are the non-negative weights of
-    purecma (Lua ``optim.cmaes``), used with ``active=False``.
+    generations reuse :math:`B, D`. Each eigenvector (column of
+    :math:`B`) is given the sign that makes its largest component positive:
+    LAPACK builds differ in the signs they return, and with this choice the
+    C, Python and Numba backends continue a run (or a checkpoint) alike.
+    These are the non-negative weights of purecma (Lua ``optim.cmaes``), used
+    with ``active=False``.
 
     ``active=True`` is the tutorial's algorithm with its Table 1 defaults
     [1]_: from the raw weights :math:`w'_i = \ln((\lambda + 1)/2) - \ln i`,
@@ -334,6 +353,11 @@ def cmaes(
         )
     flat = _Flat(problem.params, "cmaes")
     n, dtype = flat.size, flat.dtype
+    if n == 0:
+        raise ValueError(
+            "params have no element: cmaes samples a distribution over at least "
+            "one dimension (a size-0 parameter beside others is fine)"
+        )
     lam = int(popsize) if popsize is not None else 4 + int(3 * math.log(n))
     par = strategy_parameters(n, lam, bool(active))
     ftarget = None if ftarget is None else problem.resolve("ftarget", ftarget, dtype)
@@ -357,6 +381,7 @@ def cmaes(
     evals = generation * lam
     decompose = pt.gt(pt.cast(evals, "float64"), eigen_evals + par["lazy_gap"])
     eigenvalues, eigenvectors = pt.linalg.eigh((cov + cov.T) / const(2))
+    eigenvectors = _canonical_signs(eigenvectors, n)
     tiny = const(np.finfo(dtype).tiny)
     basis_now, scales_now = ifelse(
         decompose,

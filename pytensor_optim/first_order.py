@@ -29,6 +29,11 @@ __all__ = [
 NON_NEGATIVE = {"low": 0}
 UNIT = {"low": 0, "high": 1, "high_open": True}
 UNIT_CLOSED = {"low": 0, "high": 1}
+# Stricter than torch.optim, which accepts eps = 0 and RMSprop's alpha > 1:
+# epsilon keeps a denominator away from 0 (with eps = 0 a gradient component
+# that is 0 from the start gives 0/0), and a decay above 1 makes a mean
+# square negative (the square root of a negative number).
+EPSILON = {"low": 0, "low_open": True}
 
 
 def cast(scalar, like):
@@ -54,7 +59,7 @@ def _adam_hyperparameters(
         step_size=(step_size, NON_NEGATIVE),
         beta1=(beta1, UNIT),
         beta2=(beta2, UNIT),
-        epsilon=(epsilon, NON_NEGATIVE),
+        epsilon=(epsilon, EPSILON),
         weight_decay=(weight_decay, NON_NEGATIVE),
         **more,
     )
@@ -436,7 +441,8 @@ def adagrad(
     initial_accumulator : float, default 0
         Initial value of the sum of squares (a number: it initialises state).
     epsilon : float, default 1e-10
-        Added to the square root.
+        Added to the square root; positive (``torch.optim`` also accepts 0,
+        which divides 0 by 0 where a gradient component is 0).
     {stopping_parameters}
 
     Returns
@@ -464,7 +470,7 @@ def adagrad(
     hyper = problem.hyperparameters(
         step_size=(step_size, NON_NEGATIVE),
         weight_decay=(weight_decay, NON_NEGATIVE),
-        epsilon=(epsilon, NON_NEGATIVE),
+        epsilon=(epsilon, EPSILON),
     )
     step_size = _annealed(problem, hyper.step_size, step_size_decay)
 
@@ -503,7 +509,8 @@ def adadelta(
     rho : float, default 0.9
         Decay :math:`\rho` of both running averages.
     epsilon : float, default 1e-6
-        Added inside both square roots.
+        Added inside both square roots; positive (``torch.optim`` also
+        accepts 0, which divides 0 by 0 where a gradient component is 0).
     weight_decay : float, default 0
         Coupled L2 penalty.
     {stopping_parameters}
@@ -533,7 +540,7 @@ def adadelta(
     hyper = problem.hyperparameters(
         step_size=(step_size, NON_NEGATIVE),
         rho=(rho, UNIT_CLOSED),
-        epsilon=(epsilon, NON_NEGATIVE),
+        epsilon=(epsilon, EPSILON),
         weight_decay=(weight_decay, NON_NEGATIVE),
     )
 
@@ -577,9 +584,12 @@ def rmsprop(
     step_size : float, default 1e-2
         :math:`\eta`.
     alpha : float, default 0.99
-        Decay :math:`\alpha` of the mean square.
+        Decay :math:`\alpha` of the mean square, in [0, 1] (``torch.optim``
+        also accepts :math:`\alpha > 1`, which makes the mean square
+        negative).
     epsilon : float, default 1e-8
-        Added to the square root.
+        Added to the square root; positive (``torch.optim`` also accepts 0,
+        which divides 0 by 0 where a gradient component is 0).
     momentum : float, default 0
         Momentum :math:`\mu` of the normalised step; 0 keeps no buffer.
     centered : bool, default False
@@ -616,8 +626,8 @@ def rmsprop(
     check_flag("centered", centered)
     hyper = problem.hyperparameters(
         step_size=(step_size, NON_NEGATIVE),
-        alpha=(alpha, NON_NEGATIVE),
-        epsilon=(epsilon, NON_NEGATIVE),
+        alpha=(alpha, UNIT_CLOSED),
+        epsilon=(epsilon, EPSILON),
         momentum=(momentum, NON_NEGATIVE),
         weight_decay=(weight_decay, NON_NEGATIVE),
     )
@@ -672,7 +682,8 @@ def adam(
     beta1, beta2 : float, default 0.9, 0.999
         Decay rates :math:`\beta_1, \beta_2 \in [0, 1)` of the moment estimates.
     epsilon : float, default 1e-8
-        Added to :math:`\sqrt{\hat v}`.
+        Added to :math:`\sqrt{\hat v}`; positive (``torch.optim`` also accepts
+        0, which divides 0 by 0 where a gradient component is 0).
     weight_decay : float, default 0
         :math:`\lambda`: an L2 term added to the gradient, or with
         ``decoupled_weight_decay`` a shrinkage of the parameters (AdamW).
@@ -834,7 +845,7 @@ def adamax(
     beta1, beta2 : float, default 0.9, 0.999
         Decay rates in :math:`[0, 1)`.
     epsilon : float, default 1e-8
-        Added to :math:`|g|` inside the maximum (Lua uses 1e-38).
+        Added to :math:`|g|` inside the maximum (Lua uses 1e-38); positive.
     weight_decay : float, default 0
         Coupled L2 penalty.
     {stopping_parameters}
@@ -898,7 +909,8 @@ def nadam(
     beta1, beta2 : float, default 0.9, 0.999
         Decay rates in :math:`[0, 1)`.
     epsilon : float, default 1e-8
-        Added to :math:`\sqrt{\hat v}`.
+        Added to :math:`\sqrt{\hat v}`; positive (``torch.optim`` also accepts
+        0, which divides 0 by 0 where a gradient component is 0).
     weight_decay : float, default 0
         L2 penalty, or decoupled with ``decoupled_weight_decay``.
     momentum_decay : float, default 4e-3
@@ -993,7 +1005,8 @@ def radam(
     beta1, beta2 : float, default 0.9, 0.999
         Decay rates in :math:`[0, 1)`.
     epsilon : float, default 1e-8
-        Added to :math:`\sqrt{v}`.
+        Added to :math:`\sqrt{v}`; positive (``torch.optim`` also accepts 0,
+        which divides 0 by 0 where a gradient component is 0).
     weight_decay : float, default 0
         L2 penalty, or decoupled with ``decoupled_weight_decay``.
     decoupled_weight_decay : bool, default False

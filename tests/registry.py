@@ -76,63 +76,88 @@ RULES = [
         "adagrad",
         po.adagrad,
         {"step_size": 1.0, "initial_accumulator": 0.1},
-        bad_hyperparameters=({"epsilon": -1.0}, {"initial_accumulator": -1.0}),
+        bad_hyperparameters=(
+            {"epsilon": -1.0},
+            {"epsilon": 0.0},  # 0/0 where a gradient component is 0
+            {"initial_accumulator": -1.0},
+        ),
         initial_values=("initial_accumulator",),
     ),
     Rule(
         "adadelta",
         po.adadelta,
         {"step_size": 1.0, "epsilon": 1e-2, "rho": 0.5},
-        bad_hyperparameters=({"rho": 1.5}, {"epsilon": -1e-6}),
+        bad_hyperparameters=({"rho": 1.5}, {"epsilon": -1e-6}, {"epsilon": 0.0}),
         max_calls=2000,
     ),
     Rule(
         "rmsprop-centered-momentum",
         po.rmsprop,
         {"step_size": 0.01, "centered": True, "momentum": 0.5},
-        bad_hyperparameters=({"alpha": -0.1}, {"momentum": -0.1}),
+        bad_hyperparameters=(
+            {"alpha": -0.1},
+            {"alpha": 1.5},  # a negative mean square
+            {"epsilon": 0.0},
+            {"momentum": -0.1},
+        ),
         max_calls=2000,
     ),
     Rule(
         "adam-amsgrad",
         po.adam,
         {"step_size": 0.05, "amsgrad": True, "beta2": 0.9},
-        bad_hyperparameters=({"beta1": 1.0}, {"beta2": -0.1}, {"epsilon": -1.0}),
+        bad_hyperparameters=(
+            {"beta1": 1.0},
+            {"beta2": -0.1},
+            {"epsilon": -1.0},
+            {"epsilon": 0.0},
+        ),
         max_calls=2000,
     ),
     Rule(
         "adamw",
         po.adamw,
         {"step_size": DECAYING, "weight_decay": 0.0, "beta2": 0.9},
-        bad_hyperparameters=({"weight_decay": -0.1}, {"beta1": 1.5}),
+        bad_hyperparameters=(
+            {"weight_decay": -0.1},
+            {"beta1": 1.5},
+            {"epsilon": 0.0},
+        ),
         max_calls=2000,
     ),
     Rule(
         "adamax",
         po.adamax,
         {"step_size": DECAYING, "beta2": 0.9},
-        bad_hyperparameters=({"beta2": 1.0},),
+        bad_hyperparameters=({"beta2": 1.0}, {"epsilon": 0.0}),
         max_calls=2000,
     ),
     Rule(
         "nadam",
         po.nadam,
         {"step_size": DECAYING, "beta2": 0.9},
-        bad_hyperparameters=({"momentum_decay": -1.0},),
+        bad_hyperparameters=({"momentum_decay": -1.0}, {"epsilon": 0.0}),
         max_calls=2000,
     ),
     Rule(
         "radam",
         po.radam,
         {"step_size": DECAYING, "beta2": 0.9},
-        bad_hyperparameters=({"beta1": -0.5},),
+        bad_hyperparameters=({"beta1": -0.5}, {"epsilon": 0.0}),
         max_calls=2000,
     ),
+    # PyTorch's configuration (fixed steps)
     Rule(
         "lbfgs",
         po.lbfgs,
-        {"step_size": 0.5, "history": 3},
-        bad_hyperparameters=({"history": 0}, {"step_size": -1.0}),
+        # tolerance_change=0: the generic tests converge to gtol and xtol,
+        # which PyTorch's slope test (tests/test_quasi_newton.py) stops before
+        {"step_size": 0.5, "history": 3, "line_search": None, "tolerance_change": 0},
+        bad_hyperparameters=(
+            {"history": 0},
+            {"step_size": -1.0},
+            {"tolerance_change": -1.0},
+        ),
     ),
     Rule(
         "rprop",
@@ -151,6 +176,7 @@ RULES = [
             "step_size": 0.5,
             "history": 3,
             "line_search": po.line_search.strong_wolfe(mode="FAST_COMPILE"),
+            "tolerance_change": 0,
         },
         needs_cost=True,
         bad_hyperparameters=(

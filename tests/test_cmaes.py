@@ -109,6 +109,16 @@ STATE_KEYS = (
 )  # fmt: skip
 
 
+def eigh_with_signs(matrix):
+    """``scipy.linalg.eigh``, each eigenvector's largest component positive.
+
+    An eigenvector's sign is arbitrary; cmaes documents this choice.
+    """
+    eigenvalues, vectors = scipy.linalg.eigh(matrix)
+    rows = np.abs(vectors).argmax(axis=0)
+    return eigenvalues, vectors * np.sign(vectors[rows, np.arange(len(rows))])
+
+
 def purecma_generation(state, z, cost, lam):
     """One ask/tell of Hansen's purecma (non-negative weights) for samples ``z``.
 
@@ -130,10 +140,9 @@ def purecma_generation(state, z, cost, lam):
     damps = 2 * mueff / lam + 0.3 + cs
     lazy_gap = 0.5 * n * lam / (c1 + cmu) / n**2
     if counteval > updated + lazy_gap:
-        # eigenvector signs are arbitrary and flip under perturbations of C
-        # at the rounding level: decompose the very C the graph holds, with
-        # SciPy's LAPACK driver as PyTensor's eigh
-        eigenvalues, B = scipy.linalg.eigh((C + C.T) / 2)
+        # decompose the very C the graph holds, with SciPy's LAPACK driver as
+        # PyTensor's eigh, and cmaes's sign convention
+        eigenvalues, B = eigh_with_signs((C + C.T) / 2)
         updated = counteval
     arx = [mean + B @ (sigma * np.sqrt(eigenvalues) * zk) for zk in z]
     fit = [cost(x) for x in arx]
@@ -193,7 +202,7 @@ def tutorial_generation(state, z, cost, lam):
 
     lazy_gap = 0.5 * lam / ((c1 + cmu) * n)
     if counteval > updated + lazy_gap:
-        eigenvalues, B = scipy.linalg.eigh((C + C.T) / 2)
+        eigenvalues, B = eigh_with_signs((C + C.T) / 2)
     D = np.sqrt(eigenvalues)
     invsqrt = B @ np.diag(1 / D) @ B.T
     # sample, evaluate, sort
@@ -412,3 +421,42 @@ def test_needs_cost_and_never_differentiates():
     step = compile_step(updates)
     step()
     assert np.isfinite(x.get_value()).all()
+
+
+def test_c_and_numba_backends_run_alike_and_resume_each_other():
+    """LAPACK builds return some eigenvectors with opposite signs (NumPy's,
+    which the C backend calls, and Numba's did from the third generation
+    here): with cmaes's sign convention the runs agree, and a checkpoint of
+    one backend continues on the other as it would have on its own."""
+    pytest.importorskip("numba")
+    n = 4
+    x = pytensor.shared(np.linspace(1.0, 2.0, n), name="x")
+    cost = (np.arange(1.0, n + 1) * x**2).sum() + x[0] * x[1]
+    updates = po.cmaes([x], cost, sigma=0.5, seed=3)
+    steps = {
+        mode: pytensor.function([], [], updates=updates, mode=mode)
+        for mode in ("CVM", "NUMBA")
+    }
+    start_point, start_state = x.get_value().copy(), updates.state_dict()
+
+    def run(modes):
+        x.set_value(start_point)
+        updates.load_state_dict(start_state)
+        trajectory = []
+        for mode in modes:
+            steps[mode]()
+            trajectory.append((x.get_value().copy(), updates.state_dict()["cmaes.B"]))
+        return trajectory
+
+    generations = 12
+    reference = run(["CVM"] * generations)
+    basis = reference[-1][1]
+    assert not np.allclose(basis, np.eye(n))  # decomposed, and rotated
+    # the largest component of each eigenvector is positive
+    assert (basis[np.abs(basis).argmax(axis=0), np.arange(n)] > 0).all()
+    for modes in (["NUMBA"] * generations, ["CVM"] * 5 + ["NUMBA"] * 7):
+        for (point, basis), (expected_point, expected_basis) in zip(
+            run(modes), reference, strict=True
+        ):
+            np.testing.assert_allclose(point, expected_point, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(basis, expected_basis, rtol=1e-9, atol=1e-12)
