@@ -30,10 +30,17 @@ gtol, ftol : float, optional
 xtol : float, optional
     Stop after a step whose largest component is at most ``xtol``.""",
     "{initial_step_parameters}": """\
-step0 : float or str, default "rasmussen"
-    The first trial step of the first search (mize's ``step0``): a positive
-    number, or a guess from the gradient :math:`g` and the slope
-    :math:`\\phi'(0) = g^\\top d`: ``"rasmussen"`` :math:`1/(1 - \\phi'(0))`,
+step0 : float, str or None, default None
+    The first trial step of the first search (mize's ``step0``). ``None``:
+    :math:`-1.01\\,\\|g\\|_2/\\phi'(0)` (:math:`1.01/\\|g\\|_2` along
+    :math:`-g`), a first move of length 1.01 whatever the scale of the cost,
+    as SciPy's BFGS and CG start (without their cap at a step of 1), and not
+    capped by ``try_newton_step``: the default, so that costs scaled by
+    :math:`10^{-50}` or :math:`10^{50}` are solved in as few iterations as
+    unscaled ones (SciPy's ``test_initial_step_scaling``). Else a positive
+    number, or mize's guess from the gradient :math:`g` and the slope
+    :math:`\\phi'(0) = g^\\top d`: ``"rasmussen"`` :math:`1/(1 - \\phi'(0))`
+    (mize's default),
     ``"scipy"`` :math:`-\\|g\\|_2/\\phi'(0)`, ``"schmidt"`` :math:`1/\\|g\\|_1`,
     ``"hz"`` :math:`0.01\\,\\|x\\|_\\infty/\\|g\\|_\\infty` (CG_DESCENT's guess;
     :math:`0.01|f|/\\|g\\|_\\infty^2` when :math:`x = 0`, 1 when also

@@ -100,14 +100,17 @@ class InitialStep:
         self,
         problem,
         search,
-        step0="rasmussen",
+        step0=None,
         step_next_init="quadratic",
         try_newton_step=False,
         max_step_ratio=None,
     ):
         self.problem = problem
         self.search = search
-        self.step0 = check_step0(step0)
+        # None: SciPy's BFGS and CG first step, uncapped (a move of 1.01
+        # along -g whatever the scale of the cost)
+        self.capped = step0 is not None
+        self.step0 = check_step0("scipy" if step0 is None else step0)
         self.step_next_init = _check_choice(
             "step_next_init", step_next_init, STEP_NEXT_INIT
         )
@@ -142,7 +145,9 @@ class InitialStep:
         guess = first_guess(
             self.step0, self.problem.params, cost, gradients, slope, self.dtype
         )
-        if isinstance(self.step0, str):
+        if not self.capped:  # SciPy's BFGS and CG: 1.01 / |g|, not capped at 1
+            guess = guess * self._scalar(1.01)
+        elif isinstance(self.step0, str):
             guess = self._newton(guess)
         return guess
 

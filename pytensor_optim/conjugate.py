@@ -159,7 +159,7 @@ def cg(
     variant="PR+",
     line_search="more_thuente",
     restart_every=None,
-    step0="rasmussen",
+    step0=None,
     step_next_init="quadratic",
     try_newton_step=False,
     max_evals_per_iter=None,

@@ -58,7 +58,7 @@ def truncated_newton(
     cg_max_iter=40,
     exit="curvature",
     hessian_product="auto",
-    step0="rasmussen",
+    step0=None,
     step_next_init="quadratic",
     try_newton_step=True,
     max_evals_per_iter=None,

@@ -1,5 +1,6 @@
 """Quasi-Newton rules."""
 
+import contextvars
 import numbers
 
 import numpy as np
@@ -12,9 +13,11 @@ from ._searched import current_point, line_search_step, searched
 from ._state import param_shape
 from ._stopping import Status
 from ._two_loop import two_loop
-from ._validate import check_flag
+from ._validate import check_flag, check_range
 from ._vec import MACHINE_EPSILON, axpy, constant, dot, sum_abs
+from .line_search import more_thuente
 from .line_search._core import check_max_evals
+from .line_search._strong_wolfe import _StrongWolfe as StrongWolfe
 
 __all__ = ["bfgs", "lbfgs", "sr1"]
 
@@ -24,6 +27,8 @@ _CURVATURE_THRESHOLD = 1e-10
 # mize's relative tests: a BFGS pair is used when y's > 1e-8 |y| |s|, an SR1
 # update is skipped when |v'y| <= 1e-8 |v| |y| (Nocedal & Wright, eq. 6.26).
 _RELATIVE_TOLERANCE = 1e-8
+# PyTorch's tolerance_change (Lua's tolX): no step when g'd > -1e-9
+_TORCH_TOLERANCE_CHANGE = 1e-9
 
 
 @insert_docs
@@ -36,17 +41,21 @@ def lbfgs(
     *,
     history=10,
     step_size=1.0,
-    line_search=None,
+    line_search="lbfgsb",
     max_evals_per_iter=None,
-    curvature_test="absolute",
+    curvature_test=None,
     step0=None,
+    tolerance_change=None,
     **stopping,
 ):
     r"""Limited-memory BFGS (Nocedal 1980; Liu & Nocedal 1989).
 
-    One call is one iteration of ``torch.optim.LBFGS`` (one of its inner
-    iterations), with a fixed step or with its strong Wolfe line search: the
-    same directions, steps and history.
+    By default, one call is one iteration of SciPy's L-BFGS-B (without
+    bounds): its line search, first step and curvature test, hence its
+    robustness on deterministic problems. ``line_search=None`` is
+    ``torch.optim.LBFGS`` (one of its inner iterations, fixed steps) and
+    ``line_search="strong_wolfe"`` its strong Wolfe search: the same
+    directions, steps and history.
 
     Parameters
     ----------
@@ -57,30 +66,45 @@ def lbfgs(
         :math:`\eta`: the step along the L-BFGS direction, or the first
         trial step of the line search. The very first step (trial) is
         :math:`\min(1, 1 / \|g\|_1)\, \eta`, as in PyTorch and Lua.
-    line_search : str, callable or None, default None
-        ``None``: fixed steps. ``"strong_wolfe"`` (PyTorch's
-        ``line_search_fn="strong_wolfe"``), ``"backtracking"``,
-        ``"constant"``, a configured search such as ``strong_wolfe(c2=0.5)``,
-        or a callable; see :mod:`pytensor_optim.line_search`.
+    line_search : str, callable or None, default "lbfgsb"
+        ``"lbfgsb"``: SciPy's L-BFGS-B, Moré–Thuente's search with its
+        tolerances (``more_thuente(c1=1e-3, c2=0.9, xtol=0.1)``), with
+        ``step0="scipy"`` and ``curvature_test="relative"``; it needs
+        ``cost``. ``None``: PyTorch's fixed steps. ``"strong_wolfe"``
+        (PyTorch's ``line_search_fn="strong_wolfe"``), ``"more_thuente"``,
+        ``"backtracking"``, ``"constant"``, a configured search such as
+        ``strong_wolfe(c2=0.5)``, or a callable; see
+        :mod:`pytensor_optim.line_search`. Every choice but ``"lbfgsb"``
+        takes PyTorch's first step and curvature test by default.
     max_evals_per_iter : int, optional
         The most evaluations of one line search; default: the search's own
         ``max_evals`` (26 for ``strong_wolfe``). PyTorch's ``max_eval`` with
         ``max_iter=1`` gives its search the same budget.
-    curvature_test : {"absolute", "relative"}, default "absolute"
+    curvature_test : {"absolute", "relative"}, optional
         When a pair :math:`(s, y)` enters the history: ``"absolute"``,
-        :math:`y^\top s > 10^{-10}` (PyTorch and Lua); ``"relative"``,
+        :math:`y^\top s > 10^{-10}` (PyTorch and Lua; the default with any
+        ``line_search`` but ``"lbfgsb"``); ``"relative"`` (the default with
+        ``"lbfgsb"``),
         :math:`y^\top s > 10^{-8} \|y\|_2 \|s\|_2` (mize, and the test
         of :func:`bfgs`). The absolute test stops updating the history once
         the steps are small, which slows the end of a run on an
         ill-conditioned problem (on the zoo's quadratic with condition
         number :math:`10^4`, 602 iterations instead of 187 to ``gtol=1e-6``
         with ``"more_thuente"``).
-    step0 : {None, "scipy", "rasmussen", "schmidt", "hz"} or float, optional
-        The first step (trial) of the run, along :math:`-g_0`. ``None``:
+    step0 : {None, "torch", "scipy", "rasmussen", "schmidt", "hz"} or float, optional
+        The first step (trial) of the run, along :math:`-g_0`. ``"torch"``:
         PyTorch's :math:`\min(1, 1 / \|g_0\|_1)\, \eta`; ``"scipy"``:
         :math:`1 / \|g_0\|_2`, SciPy's L-BFGS-B; the other choices are
-        mize's (see :doc:`/line_search`); a number: that step. Later steps
-        start from :math:`\eta`.
+        mize's (see :doc:`/line_search`); a number: that step. ``None``:
+        ``"scipy"`` with ``line_search="lbfgsb"``, else ``"torch"``. Later
+        steps start from :math:`\eta`.
+    tolerance_change : float, optional
+        PyTorch's ``tolerance_change`` (Lua's ``tolX``) on the slope: no step
+        is taken when :math:`g^\top d > -\text{tolerance_change}`, and with
+        ``stop`` the run ends there with ``Status.CONVERGED_SLOPE``. ``None``:
+        PyTorch's :math:`10^{-9}` with ``line_search=None`` or
+        ``"strong_wolfe"`` (PyTorch's configurations), else 0 (a step
+        whenever :math:`g^\top d < 0`).
     {stopping_parameters}
 
     Returns
@@ -128,7 +152,26 @@ def lbfgs(
        scale optimization. Math. Prog. 45.
     """
     problem = Problem("lbfgs", params, cost, gradients, stop, updates, stopping)
-    search = searched(problem, line_search)
+    as_lbfgsb = isinstance(line_search, str) and line_search == "lbfgsb"
+    if as_lbfgsb and problem.cost is None:
+        raise ValueError(
+            "lbfgs() needs cost for its default search, line_search='lbfgsb' "
+            "(SciPy's L-BFGS-B); pass cost, or line_search=None for PyTorch's "
+            "fixed steps"
+        )
+    search = searched(
+        problem, more_thuente(c1=1e-3, xtol=0.1) if as_lbfgsb else line_search
+    )
+    # PyTorch's configurations: fixed steps, or its strong Wolfe search
+    as_torch = search is None or isinstance(search, StrongWolfe)
+    if curvature_test is None:
+        curvature_test = "relative" if as_lbfgsb else "absolute"
+    if step0 is None:
+        step0 = "scipy" if as_lbfgsb else "torch"
+    if tolerance_change is None:
+        tolerance_change = _TORCH_TOLERANCE_CHANGE if as_torch else 0.0
+    check_range("tolerance_change", tolerance_change, low=0)
+    tolerance_change = float(tolerance_change)
     if max_evals_per_iter is not None:
         if search is None:
             raise ValueError(
@@ -147,7 +190,7 @@ def lbfgs(
         raise ValueError(
             f"curvature_test must be 'absolute' or 'relative', got {curvature_test!r}"
         )
-    if step0 is not None:
+    if step0 != "torch":
         step0 = check_step0(step0)
     hyper = problem.hyperparameters(step_size=(step_size, {"low": 0}))
     if search is None:
@@ -188,7 +231,7 @@ def lbfgs(
 
     # 3. the step (the first trial step of a line search)
     first = pt.eq(problem.counter, 0)
-    if step0 is None:
+    if step0 == "torch":
         first_step = pt.minimum(1.0, 1.0 / sum_abs(g)) * hyper.step_size
     else:
         cost_now = problem.cost if search is None else current.cost
@@ -198,16 +241,29 @@ def lbfgs(
             step0, problem.params, cost_now, g, -dot(g, g), "float64"
         )
     step = pt.switch(first, first_step, hyper.step_size)
+    # PyTorch's tolerance_change: a slope above -tolerance_change ends the run
+    # where it is (before any search)
+    flat_slope = None
+    if tolerance_change > 0:
+        flat_slope = pt.gt(dot(g, direction), -tolerance_change)
     if search is None:
         descent = pt.lt(dot(g, direction), 0)
+        if flat_slope is not None:
+            descent = pt.and_(descent, pt.invert(flat_slope))
         moved = axpy(pt.switch(descent, step, 0.0), direction, list(problem.params))
         evals, reasons = 1, [(pt.invert(descent), Status.LINE_SEARCH_FAILED)]
         search_updates = []
     else:
+        along = direction
+        if flat_slope is not None:  # no search: a zero direction evaluates nothing
+            along = [pt.switch(flat_slope, 0.0, d).astype(d.dtype) for d in direction]
         moved, search_updates, evals, reasons, result = line_search_step(
-            problem, search, current, direction, step, max_evals_per_iter
+            problem, search, current, along, step, max_evals_per_iter
         )
         step = pt.cast(result.step, "float64")
+    if flat_slope is not None:
+        # judged first: the slope test precedes the search's verdict
+        reasons = [(flat_slope, Status.CONVERGED_SLOPE), *reasons]
 
     state_updates = [
         *zip(s_history, new_s_history, strict=True),
@@ -273,6 +329,13 @@ def _sr1_update(inverse_hessian, s, y):
     return pt.switch(skip, inverse_hessian, inverse_hessian + pt.outer(v, v) / vy)
 
 
+#: Whether :class:`_Flat` gives a single vector parameter's size to the graph
+#: as a static shape (later nodes then skip their run-time shape checks). The
+#: NumPy interface builds with it off, so that one compiled iteration of
+#: ``lbfgs`` serves vectors of every size.
+static_sizes = contextvars.ContextVar("static_sizes", default=True)
+
+
 class _Flat:
     """The parameters as one vector, in their widest dtype (for a dense matrix)."""
 
@@ -301,6 +364,8 @@ class _Flat:
 
     def split_rows(self, history):
         """The pieces of the ``(m, size)`` ``history``, ``(m, *shape)`` each."""
+        if self._one_vector() and not static_sizes.get():
+            return [pt.cast(history, self.dtypes[0])]
         if self._one_vector():
             shape = (history.type.shape[0], *self.shapes[0])
             return [pt.specify_shape(pt.cast(history, self.dtypes[0]), shape)]
@@ -315,6 +380,8 @@ class _Flat:
 
     def split(self, vector):
         """The pieces of ``vector``, shaped and typed like the parameters."""
+        if self._one_vector() and not static_sizes.get():
+            return [pt.cast(vector, self.dtypes[0])]
         if self._one_vector():
             # its static shape spares later nodes their runtime shape checks
             return [pt.specify_shape(pt.cast(vector, self.dtypes[0]), self.shapes[0])]
@@ -422,7 +489,7 @@ def bfgs(
     *,
     line_search="more_thuente",
     scale_hess=True,
-    step0="rasmussen",
+    step0=None,
     step_next_init="quadratic",
     try_newton_step=True,
     max_evals_per_iter=None,
@@ -541,7 +608,7 @@ def sr1(
     *,
     line_search="more_thuente",
     scale_hess=True,
-    step0="rasmussen",
+    step0=None,
     step_next_init="quadratic",
     try_newton_step=True,
     max_evals_per_iter=None,

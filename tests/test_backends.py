@@ -304,7 +304,7 @@ def cases():
             po.momentum_descent,
             {"step_size": 1e-3, "momentum": 0.5, "restart": "fn"},
         ),
-        "lbfgs": (po.lbfgs, {"step_size": 0.1, "history": 3}),
+        "lbfgs": (po.lbfgs, {"step_size": 0.1, "history": 3, "line_search": None}),
         "lbfgs-strong_wolfe": (po.lbfgs, {"line_search": "strong_wolfe"}),
         "bfgs": (po.bfgs, {}),
         "cg": (po.cg, {"variant": "HZ"}),

@@ -419,5 +419,5 @@ def test_defaults():
         assert parameters["line_search"].default == "more_thuente"
         assert parameters["scale_hess"].default is True
         assert parameters["try_newton_step"].default is newton
-        assert parameters["step0"].default == "rasmussen"
+        assert parameters["step0"].default is None  # SciPy's first step
         assert parameters["step_next_init"].default == "quadratic"

@@ -369,5 +369,5 @@ def test_defaults():
     assert parameters["line_search"].default == "more_thuente"
     assert parameters["restart_every"].default is None
     assert parameters["try_newton_step"].default is False
-    assert parameters["step0"].default == "rasmussen"
+    assert parameters["step0"].default is None  # SciPy's first step
     assert parameters["step_next_init"].default == "quadratic"

@@ -105,8 +105,25 @@ def test_later_iterations_predict_from_the_last_search(kind, try_newton):
         np.testing.assert_allclose(built.function(f, g, d), expected, rtol=1e-14)
 
 
+@pytest.mark.parametrize("try_newton", [False, True])
+def test_the_default_first_step_is_scipys_uncapped(try_newton):
+    """step0=None: SciPy's BFGS and CG first step, 1.01 / |g| along -g (a move
+    of 1.01), not capped at 1 by try_newton_step, at any scale of g."""
+    built = build(try_newton_step=try_newton)
+    rng = np.random.default_rng(2)
+    for scale in (1e-50, 1e-3, 1.0, 1e50):
+        g = scale * rng.normal(size=3)
+        d = -g * rng.uniform(0.5, 2.0, size=3)
+        expected = 1.01 * np.linalg.norm(g) / -(g @ d)
+        np.testing.assert_allclose(built.function(0.0, g, d), expected, rtol=1e-14)
+        # along -g, a move of 1.01 whatever the scale
+        np.testing.assert_allclose(
+            built.function(0.0, g, -g) * np.linalg.norm(g), 1.01, rtol=1e-14
+        )
+
+
 def test_falls_back_to_step0_without_a_usable_prediction():
-    built = build(step_next_init="quadratic")
+    built = build(step0="rasmussen", step_next_init="quadratic")
     g = np.array([1.0, -2.0, 0.5])
     guess = mize_step0("rasmussen", np.zeros(3), 1.0, g, -g, False)
     # first iteration

@@ -376,7 +376,7 @@ def test_line_search_argument_errors():
     with pytest.raises(ValueError, match="needs cost"):
         po.gradient_descent([x], gradients=[2 * x])
     with pytest.raises(ValueError, match="max_evals_per_iter"):
-        po.lbfgs([x], cost, max_evals_per_iter=5)
+        po.lbfgs([x], cost, max_evals_per_iter=5, line_search=None)
     with pytest.raises(ValueError, match="max_evals_per_iter"):
         po.gradient_descent([x], cost, max_evals_per_iter=1.5)
     assert get_line_search(None) is None

@@ -22,7 +22,12 @@ CONFIGS = json.loads(str(REFERENCE["configs"]))
 def build(config):
     problem, lr, history = CONFIGS[config]
     params, cost = from_reference(REFERENCE, problem, config)
-    return params, cost, po.lbfgs(params, cost, step_size=lr, history=history)
+    # the runs were made with tolerance_change=0
+    updates = po.lbfgs(
+        params, cost, step_size=lr, history=history, line_search=None,
+        tolerance_change=0,
+    )  # fmt: skip
+    return params, cost, updates
 
 
 @pytest.mark.parametrize("mode", ["FAST_COMPILE", "CVM"])
@@ -59,7 +64,7 @@ def test_direction_is_the_two_loop_recursion(rng):
     hessian = a @ a.T + 6 * np.eye(6)
     x = pytensor.shared(rng.normal(size=6), name="x")
     cost = 0.5 * pt.dot(x, pt.dot(pt.constant(hessian), x))
-    updates = po.lbfgs([x], cost, history=3, step_size=0.3)
+    updates = po.lbfgs([x], cost, history=3, step_size=0.3, line_search=None)
     step = compile_step(updates)
     points = [x.get_value().copy()]
     for _ in range(8):
@@ -318,6 +323,7 @@ def run_wolfe(config, mode):
         # the search loop compiled in the test's mode too
         line_search=po.line_search.strong_wolfe(mode=mode),
         max_evals_per_iter=max_eval,
+        tolerance_change=0,  # as the reference runs were made
         max_evals=10**9,  # to read the count
     )
     state = {variable.name: variable for variable in updates.state}
@@ -396,7 +402,10 @@ def test_curvature_test_decides_which_pairs_enter(curvature_test, stored):
     # the pairs have all the curvature of the problem (y's = |y| |s| / 4)
     x = pytensor.shared(np.array([1.0, -1.0]), name="x")
     cost = 1e-12 * (x[0] ** 2 + 4 * x[1] ** 2)
-    updates = po.lbfgs([x], cost, step_size=1e10, curvature_test=curvature_test)
+    updates = po.lbfgs(
+        [x], cost, step_size=1e10, curvature_test=curvature_test,
+        line_search=None, tolerance_change=0,  # slopes of 1e-12 are steps here
+    )  # fmt: skip
     step = compile_step(updates)
     for _ in range(4):
         step()
@@ -436,14 +445,12 @@ def scipy_lbfgsb(problem, callback=None):
 
 
 def optimize_as_lbfgsb(problem, x, **kwargs):
-    """``optimize`` with ``lbfgs`` configured as L-BFGS-B, from the start."""
+    """``optimize`` with ``lbfgs``'s defaults (L-BFGS-B's search, first step
+    and curvature test) and L-BFGS-B's stopping rules, from the start."""
     return po.optimize(
         problem.cost(x, pt),
         [x],
         "lbfgs",
-        line_search=po.line_search.more_thuente(c1=1e-3, xtol=0.1),
-        step0="scipy",
-        curvature_test="relative",
         ftol=LBFGSB_FTOL,
         gtol=1e-5,
         max_evals=10_000,
@@ -461,7 +468,7 @@ def optimize_as_lbfgsb(problem, x, **kwargs):
         ("rosenbrock", "NUMBA"),
     ],
 )
-def test_configured_as_lbfgsb_follows_scipy_iterates(name, mode):
+def test_defaults_follow_scipy_lbfgsb_iterates(name, mode):
     from .problems import ZOO
 
     problem = ZOO[name]
@@ -485,9 +492,67 @@ def test_step0_is_the_first_step():
     cost = (x**2).sum()
     for step0, expected in [("scipy", 1 / 10), ("schmidt", 1 / 14), (0.25, 0.25)]:
         x.set_value(np.array([3.0, -4.0]))
-        compile_step(po.lbfgs([x], cost, step0=step0))()
+        compile_step(po.lbfgs([x], cost, step0=step0, line_search=None))()
         np.testing.assert_allclose(
             x.get_value(), np.array([3.0, -4.0]) * (1 - 2 * expected), rtol=1e-12
         )
     with pytest.raises(ValueError, match="step0"):
         po.lbfgs([x], cost, step0="fastest")
+
+
+# torch runs with its default tolerance_change=1e-9 that end on it
+TOLERANCE = np.load(
+    pathlib.Path(__file__).parent / "reference/data/torch_lbfgs_tolerance.npz"
+)
+TOLERANCE_CONFIGS = json.loads(str(TOLERANCE["configs"]))
+
+
+@pytest.mark.parametrize("config", sorted(TOLERANCE_CONFIGS))
+def test_ends_where_torch_tolerance_change_ends_the_run(config):
+    """PyTorch's configurations take its tolerance_change by default: the
+    run ends, with CONVERGED_SLOPE, after the steps torch takes before its
+    slope test stops it, at torch's point."""
+    problem, lr, history, line_search, max_eval, _ = TOLERANCE_CONFIGS[config]
+    params, cost = from_reference(TOLERANCE, problem, config)
+    stop = pytensor.shared(np.int64(0))
+    options = {}
+    if line_search is not None:
+        options = {
+            "line_search": po.line_search.strong_wolfe(mode="FAST_COMPILE"),
+            "max_evals_per_iter": max_eval,
+        }
+    else:
+        options = {"line_search": None}
+    updates = po.lbfgs(
+        params, cost, stop=stop, step_size=lr, history=history, **options
+    )
+    step = compile_step(updates)
+    moves = int(TOLERANCE[f"{config}/moves"])
+    for _ in range(moves + 5):
+        if stop.get_value():
+            break
+        step()
+    assert po.Status(int(updates.status.get_value())) == po.Status.CONVERGED_SLOPE
+    assert int(updates.counter.get_value()) == moves
+    for param in params:
+        np.testing.assert_allclose(
+            param.get_value(), TOLERANCE[f"{config}/{param.name}"][-1], rtol=1e-10
+        )
+
+
+def test_tolerance_change_zero_keeps_stepping():
+    """tolerance_change=0 (as the reference runs above were made) never ends
+    a run on the slope; the default L-BFGS-B configuration has none."""
+    x = pytensor.shared(np.array([-1.2, 1.0]), name="x")
+    cost = 100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2
+    stop = pytensor.shared(np.int64(0))
+    updates = po.lbfgs(
+        [x], cost, stop=stop, line_search=None, step_size=0.5, tolerance_change=0,
+        max_iter=300,
+    )  # fmt: skip
+    step = compile_step(updates)
+    while not stop.get_value():
+        step()
+    assert po.Status(int(updates.status.get_value())) != po.Status.CONVERGED_SLOPE
+    with pytest.raises(ValueError, match="tolerance_change"):
+        po.lbfgs([x], cost, tolerance_change=-1e-9)

@@ -5,8 +5,9 @@ the standard starting points, with hyperparameters suited to them: the
 line-search rules every problem, the first-order rules (fixed or adaptive
 steps, no line search) the smooth two-dimensional valley of Beale's
 function and, for the adaptive ones, the ill-conditioned quadratic. The
-line-search rules run with their default searches (``lbfgs`` with
-``"strong_wolfe"``, ``gradient_descent`` with ``"more_thuente"``). A
+line-search rules run with their default searches (``lbfgs``'s L-BFGS-B
+configuration, and ``lbfgs`` with ``"strong_wolfe"``, ``gradient_descent``
+with ``"more_thuente"``). A
 problem is solved when the NumPy cost at the last iterate is the known
 minimum (or documented local minimum) within 1e-6 (relative above 1): the
 check does not rely on anything the rule reports. The runs go through the
@@ -67,7 +68,8 @@ SHARES = {
     "nadam": (po.nadam, {"step_size": DECAYING}, ADAPTIVE),
     "radam": (po.radam, {"step_size": DECAYING}, ("beale",)),
     "rprop": (po.rprop, {}, ("beale", "ill_conditioned_quadratic", "rosenbrock")),
-    "lbfgs": (po.lbfgs, {"step_size": 0.1}, ("beale",)),
+    # PyTorch's configuration: fixed steps
+    "lbfgs": (po.lbfgs, {"step_size": 0.1, "line_search": None}, ("beale",)),
     "lbfgs-strong-wolfe": (po.lbfgs, {"line_search": "strong_wolfe"}, EVERY),
     "gradient_descent": (
         po.gradient_descent,
@@ -154,6 +156,11 @@ def value_and_gradient(name):
     return both
 
 
+# the rules' defaults as a SciPy user calls them, beyond the registry's
+# configurations (lbfgs: SciPy's L-BFGS-B; bfgs and cg are in SHARES with {})
+DEFAULTS = {"lbfgs-default": (po.lbfgs, {}, EVERY)}
+
+
 def test_every_rule_has_a_share():
     assert sorted(SHARES) == sorted(rule.id for rule in RULES)
 
@@ -165,14 +172,14 @@ CASES = [
         id=f"{rule_id}-{problem}",
         marks=() if index == 0 else pytest.mark.slow,
     )
-    for rule_id, (_, _, problems) in SHARES.items()
+    for rule_id, (_, _, problems) in {**SHARES, **DEFAULTS}.items()
     for index, problem in enumerate(problems)
 ]
 
 
 @pytest.mark.parametrize(("rule_id", "problem"), CASES)
 def test_solves_its_share(rule_id, problem):
-    rule, hyperparameters, _ = SHARES[rule_id]
+    rule, hyperparameters, _ = {**SHARES, **DEFAULTS}[rule_id]
     zoo = ZOO[problem]
     if getattr(rule, "derivative_free", False):
         both = value_and_gradient(problem)

@@ -102,6 +102,10 @@ def symbolic_step(state, point, line_start, options):
     def scalar(value):
         return pt.cast(value, stp.dtype)
 
+    # a cost above an eighth of the dtype's largest number would overflow
+    # dcstep's arithmetic (3 (fx - fp)): too far, as a non-finite one
+    finite = pt.and_(finite, pt.isfinite(scalar(8) * f))
+
     gtest = c1 * ginit
     bracketed = state["bracketed"]
     stx, fx, gx = state["stx"], state["fx"], state["gx"]
@@ -449,7 +453,9 @@ def _kernel(state, stp, f, g, finite, finit, ginit, c1, c2, xtol, step_min, step
     new[1] = one if bracketed else zero
     new[14] = stp
 
-    if not finite:
+    # a cost above an eighth of the dtype's largest number would overflow
+    # dcstep's arithmetic (3 (fx - fp)): too far, as a non-finite one
+    if not finite or not np.isfinite(real(8) * f):
         if stp > stx:
             new[12] = smaller_of(state[12], stp)
         trial = smaller_of(larger_of(stx + half * (stp - stx), step_min), step_max)

@@ -275,7 +275,10 @@ def more_thuente(
     * :math:`c_1 = c_2` is allowed, as in the experiments of Moré and
       Thuente (1994, §5), where a step satisfying both conditions still
       exists for smooth functions bounded below.
-    * A trial where the cost or a gradient is NaN or infinite is rejected
+    * A trial where the cost or a gradient is NaN or infinite, or the cost
+      is above an eighth of the largest number of its dtype (where
+      ``dcstep``'s arithmetic would overflow: a "huge" value such as
+      ``1.797e308`` that marks the outside of a domain), is rejected
       (it counts as an evaluation): the interval does not change, the next
       trial is :math:`\alpha_x + (\alpha_t - \alpha_x)/2`, halfway back to
       the best step, and while no minimiser is bracketed the extrapolation
