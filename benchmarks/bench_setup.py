@@ -3,7 +3,7 @@
     python benchmarks/bench_setup.py [--rules sgd,bfgs] [--no-cold]
 
 For every rule of ``tests/registry.py`` (its options there), on a 3-variable
-quadratic given as NumPy callables, three figures of ``minimize_iterator``'s
+quadratic given as NumPy callables, four figures of ``minimize_iterator``'s
 set-up, everything before the first call of ``f`` (graph building, PyTensor's
 rewrites, compilation or the cache's look-ups):
 
@@ -12,7 +12,13 @@ rewrites, compilation or the cache's look-ups):
 - warm: a fresh process after the cold one, with the same folders
   (``--no-cold``: in the machine's own caches, after a first process);
 - again: a second run in the warm process, same rule, options and structure,
-  another starting point and another ``f``.
+  another starting point and another ``f``;
+- other size: then a run with ``x0`` of 5 elements (the compiled iteration
+  serves it after building the rule's graph for that size once, or a
+  compilation where the graph depends on the size).
+
+"warm" loads the iteration that the cold process kept in the disk cache
+(``interface/_disk.py``, in the compile directory).
 
 Each figure is one process's (``--repeat`` takes the median of several warm
 processes). The table ends with the median and the maximum of each column.
@@ -39,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CENTRE = [1.0, -2.0, 0.5]
+CENTRE = 0.5  # the minimum, in every coordinate
 
 
 def measure(rule_id):
@@ -53,19 +59,19 @@ def measure(rule_id):
 
     imported = time.perf_counter() - start
     rule = {rule.id: rule for rule in RULES}[rule_id]
-    centre = np.array(CENTRE)
     first_call = []
 
     def f(x):
         if not first_call:
             first_call.append(time.perf_counter())
-        return float(((x - centre) ** 2).sum())
+        return float(((x - CENTRE) ** 2).sum())
 
     def df(x):
-        return 2 * (x - centre)
+        return 2 * (x - CENTRE)
 
     set_ups = []
-    for x0 in (np.zeros(3), np.ones(3)):
+    # the first run, another x0 of the same size, then one of another size
+    for x0 in (np.zeros(3), np.ones(3), np.full(5, 0.5)):
         first_call.clear()
         start = time.perf_counter()
         iterator = po.minimize_iterator(
@@ -80,11 +86,16 @@ def measure(rule_id):
         set_ups.append(first_call[0] - start)
         for _ in iterator:
             pass
-    return {"import": imported, "first": set_ups[0], "again": set_ups[1]}
+    return {
+        "import": imported,
+        "first": set_ups[0],
+        "again": set_ups[1],
+        "other size": set_ups[2],
+    }
 
 
 SYMBOLIC = {
-    "lbfgs + more_thuente": ("lbfgs", {"line_search": "more_thuente"}),
+    "lbfgs (L-BFGS-B's search)": ("lbfgs", {}),
     "bfgs": ("bfgs", {}),
     "cg": ("cg", {}),
     "truncated_newton": ("truncated_newton", {}),
@@ -121,12 +132,11 @@ def scipy_bfgs():
     import numpy as np
     from scipy.optimize import minimize
 
-    centre = np.array(CENTRE)
     start = time.perf_counter()
     minimize(
-        lambda x: float(((x - centre) ** 2).sum()),
+        lambda x: float(((x - CENTRE) ** 2).sum()),
         np.zeros(3),
-        jac=lambda x: 2 * (x - centre),
+        jac=lambda x: 2 * (x - CENTRE),
         method="BFGS",
     )
     return time.perf_counter() - start
@@ -175,9 +185,12 @@ def main():
         return
     ids = args.rules.split(",") if args.rules else [rule.id for rule in RULES]
     print(f"SciPy BFGS, whole run: {1e3 * scipy_bfgs():.2f} ms")
-    print("| rule | cold set-up (s) | warm set-up (s) | again (ms) | import (s) |")
-    print("|---|---|---|---|---|")
-    columns = {"cold": [], "warm": [], "again": []}
+    print(
+        "| rule | cold set-up (s) | warm set-up (s) | again (ms) "
+        "| other size (ms) | import (s) |"
+    )
+    print("|---|---|---|---|---|---|")
+    columns = {"cold": [], "warm": [], "again": [], "other size": []}
     for rule_id in ids:
         with tempfile.TemporaryDirectory() as folder:
             # --no-cold: the machine's own caches, warmed by a first process
@@ -187,15 +200,17 @@ def main():
             warm_runs = [in_process(rule_id, where) for _ in range(args.repeat)]
         warm = statistics.median(run["first"] for run in warm_runs)
         again = statistics.median(run["again"] for run in warm_runs)
+        other = statistics.median(run["other size"] for run in warm_runs)
         imported = statistics.median(run["import"] for run in warm_runs)
         if cold is not None:
             columns["cold"].append(cold)
         columns["warm"].append(warm)
         columns["again"].append(again)
+        columns["other size"].append(other)
         cold_text = "—" if cold is None else f"{cold:.2f}"
         print(
             f"| {rule_id} | {cold_text} | {warm:.2f} | {1e3 * again:.2f} "
-            f"| {imported:.2f} |",
+            f"| {1e3 * other:.1f} | {imported:.2f} |",
             flush=True,
         )
     for name, summary in (("median", statistics.median), ("max", max)):
@@ -203,6 +218,7 @@ def main():
             f"{summary(columns['cold']):.2f}" if columns["cold"] else "—",
             f"{summary(columns['warm']):.2f}",
             f"{1e3 * summary(columns['again']):.2f}",
+            f"{1e3 * summary(columns['other size']):.1f}",
         ]
         print(f"| **{name}** | {' | '.join(cells)} | |")
 

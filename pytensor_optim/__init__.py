@@ -28,14 +28,7 @@ from .first_order import (
     rprop,
     sgd,
 )
-from .interface import (
-    ScipyOptimizer,
-    as_scipy_method,
-    minimize,
-    minimize_iterator,
-    optimize,
-    scipy_minimize,
-)
+from .interface import minimize, minimize_iterator, optimize
 from .momentum import momentum_descent
 from .newton import truncated_newton
 from .proximal import fista, prox_box, prox_l1, prox_nonneg
@@ -119,6 +112,17 @@ ALGORITHMS = {
         cmaes,
     )
 }  # fmt: skip
+
+
+def __getattr__(name):
+    # the SciPy bridge imports scipy.optimize (a quarter of a second):
+    # only when it is used
+    if name in ("ScipyOptimizer", "as_scipy_method", "scipy_minimize"):
+        from .interface import scipy
+
+        return getattr(scipy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # what the rules need from the JAX and Numba backends, registered when a
 # backend is first used (imports neither JAX nor Numba)

@@ -1,6 +1,13 @@
+import os
+
 import numpy as np
 import pytensor
 import pytest
+
+# The NumPy interface's disk cache (interface/_disk.py) would let one test
+# session load what another compiled; tests that count compilations expect
+# none. tests/test_numpy_reuse.py tests the cache in a folder of its own.
+os.environ["PYTENSOR_OPTIM_CACHE"] = "off"
 
 # Python implementations compile in milliseconds; tests that care about the
 # C or Numba backends pass their own mode.

@@ -4,9 +4,16 @@ import pickle
 
 import numpy as np
 import pytest
-from scipy.optimize import OptimizeResult, rosen, rosen_der
+import scipy.optimize
+from scipy.optimize import OptimizeResult, rosen, rosen_der, rosen_hess_prod
 
-from pytensor_optim import Status, minimize, minimize_iterator, sgd
+from pytensor_optim import (
+    Status,
+    minimize,
+    minimize_iterator,
+    sgd,
+    truncated_newton,
+)
 
 
 # module-level callables, so that iterators pickle
@@ -362,3 +369,89 @@ def test_inputs_scipy_accepts(x0, expected):
     assert type(x) is np.ndarray and x.dtype == theirs.x.dtype
     assert x.shape == theirs.x.shape
     np.testing.assert_allclose(x, theirs.x, atol=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(1,), (1, 1)])
+def test_a_one_element_array_from_f_is_its_value_as_for_scipy(shape):
+    x0 = np.array([-1.2, 1.0])
+
+    def f(x):
+        return np.full(shape, rosen(x))
+
+    theirs = scipy.optimize.minimize(f, x0, method="BFGS", jac=rosen_der)
+    assert theirs.success  # SciPy accepts it
+    expected = minimize(x0, rosen, rosen_der, "bfgs")
+    for df, function in (
+        (rosen_der, f),
+        (True, lambda x: (f(x), rosen_der(x))),
+        ("2-point", f),
+    ):
+        x = minimize(x0, function, df, "bfgs")
+        it = minimize_iterator(x0, function, df, "bfgs")
+        for _ in it:
+            pass
+        np.testing.assert_array_equal(it.x, x)
+        assert isinstance(it.fx, float) and it.status.success
+        if not isinstance(df, str):  # finite differences differ a little
+            np.testing.assert_array_equal(x, expected)
+        np.testing.assert_allclose(x, theirs.x, atol=1e-4)
+    with pytest.raises(ValueError, match=r"f must return a scalar, got shape \(1, 2\)"):
+        minimize(x0, lambda x: np.ones((1, 2)), rosen_der, "bfgs")
+
+
+def test_hessp_gives_truncated_newton_its_products_and_pickles():
+    x0 = np.array([-1.2, 1.0])
+    calls = []
+
+    def hessp(x, p):
+        calls.append(1)
+        return rosen_hess_prod(x, p)
+
+    it = minimize_iterator(x0, rosen, rosen_der, truncated_newton, hessp=hessp)
+    for _ in it:
+        pass
+    assert it.status.success and len(calls) == it.n_hess_evals > 0
+    np.testing.assert_allclose(it.x, 1.0, atol=1e-4)
+    x = minimize(x0, rosen, rosen_der, truncated_newton, hessp=hessp)
+    np.testing.assert_array_equal(x, it.x)
+    # without hessp: forward differences of the gradient, other iterates
+    plain = minimize_iterator(x0, rosen, rosen_der, truncated_newton)
+    for _ in plain:
+        pass
+    assert plain.n_hess_evals == 0 and plain.n_grad_evals > it.n_grad_evals
+
+    iterator = minimize_iterator(
+        x0, rosen, rosen_der, truncated_newton, hessp=rosen_hess_prod, max_iter=30
+    )
+    for _ in range(5):
+        next(iterator)
+    copy = pickle.loads(pickle.dumps(iterator))
+    for _ in iterator:
+        pass
+    for _ in copy:
+        pass
+    np.testing.assert_array_equal(copy.x_last, iterator.x_last)
+    assert copy.n_hess_evals == iterator.n_hess_evals > 0
+    with pytest.raises(ValueError, match="hessp needs gradients"):
+        minimize_iterator(x0, rosen, None, "cmaes", hessp=rosen_hess_prod)
+    with pytest.raises(TypeError, match="hessp must be a callable"):
+        minimize_iterator(x0, rosen, rosen_der, truncated_newton, hessp="exact")
+
+
+@pytest.mark.parametrize("algo", ["lbfgs", "bfgs", "adam"])
+def test_size_0_arrays_contribute_nothing(algo):
+    # gtol (a default here) over an empty gradient holds at once
+    x = minimize(np.array([]), sphere, sphere_grad, algo)
+    assert type(x) is np.ndarray and x.shape == (0,)
+    empty = np.zeros((2, 0))
+    x = minimize([empty, np.ones(3)], parts, parts_grad, algo, max_iter=50)
+    assert x[0].shape == (2, 0)
+    alone = minimize(
+        np.ones(3),
+        lambda v: parts([empty, v]),
+        lambda v: parts_grad([empty, v])[1],
+        algo,
+        max_iter=50,
+    )
+    assert not np.allclose(alone, 1.0)
+    np.testing.assert_allclose(x[1], alone, rtol=1e-12)

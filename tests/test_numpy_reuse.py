@@ -1,20 +1,25 @@
 """The NumPy interface compiles a rule's iteration once and reuses it.
 
 A second run with the same rule, options and structure of ``x0`` compiles
-nothing and gives, bit for bit, the iterates of a freshly compiled one; a
-different option, dtype or shape compiles anew; and the compiled iterations
-live per process (a subprocess test).
+nothing and gives, bit for bit, the iterates of a freshly compiled one, for
+``x0`` of other sizes too; a different option, dtype or number of dimensions
+compiles anew; and the compiled iterations live per process (a subprocess
+test).
 """
 
 import functools
+import json
+import os
 import pickle
 import subprocess
 import sys
 
 import numpy as np
+import pytensor
 import pytest
 
 import pytensor_optim as po
+from pytensor_optim.interface import _disk
 from pytensor_optim.interface._numpy import _ITERATIONS
 
 from .registry import RULES
@@ -24,22 +29,25 @@ CENTRE_B = np.array([-0.3, 0.7, 2.0])
 CURVATURE = np.array([1.0, 2.0, 4.0])
 
 
-def _value(centre, x):
-    return float(0.5 * (CURVATURE * (x - centre) ** 2).sum())
+def _value(centre, curvature, x):
+    return float(0.5 * (curvature * (x - centre) ** 2).sum())
 
 
-def _gradient(centre, x):
-    return CURVATURE * (x - centre)
+def _gradient(centre, curvature, x):
+    return curvature * (x - centre)
 
 
-def quadratic(centre):
+def quadratic(centre, curvature=CURVATURE):
     """``f`` and ``df`` of a quadratic centred at ``centre`` (picklable)."""
-    return functools.partial(_value, centre), functools.partial(_gradient, centre)
+    return (
+        functools.partial(_value, centre, curvature),
+        functools.partial(_gradient, centre, curvature),
+    )
 
 
-def trajectory(rule, x0, centre, dtype="float64"):
+def trajectory(rule, x0, centre, dtype="float64", curvature=CURVATURE):
     """Every iterate, evaluation count and status of a run."""
-    f, df = quadratic(centre)
+    f, df = quadratic(centre, curvature)
     df = None if rule.derivative_free else df
     iterator = po.minimize_iterator(
         x0.astype(dtype), f, df, rule.function, max_iter=40, **rule.kwargs
@@ -94,6 +102,64 @@ def test_a_reused_iteration_gives_a_fresh_ones_iterates(rule):
     assert reused[0][0][1] > 0 and reused[1].fun < f(start) / 2
 
 
+# rules whose graph depends on the size of the parameters (cmaes: the
+# population, the weights and the step-size constants follow n)
+SIZED = {"cmaes"}
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param(
+            rule, id=rule.id, marks=() if rule.id in QUICK else pytest.mark.slow
+        )
+        for rule in RULES
+        if "mode" not in rule.kwargs
+    ],
+)
+def test_a_new_size_is_served_by_the_same_iteration(rule):
+    """x0 of 5 after x0 of 3: no compilation (except where the rule's graph
+    depends on the size), the iterates of a fresh compilation bit for bit,
+    and back to 3 the first run's."""
+    _ITERATIONS.clear()
+    compiled = _ITERATIONS.compilations
+    first = trajectory(rule, np.zeros(3), CENTRE_A)
+    centre, curvature = (
+        np.array([1.0, -2.0, 0.5, 3.0, -1.0]),
+        np.array([1.0, 2.0, 4.0, 8.0, 3.0]),
+    )
+    start = np.full(5, 0.5)
+    reused = trajectory(rule, start, centre, curvature=curvature)
+    assert _ITERATIONS.compilations == compiled + (2 if rule.id in SIZED else 1)
+    assert_same_runs(trajectory(rule, np.zeros(3), CENTRE_A), first)
+    _ITERATIONS.clear()
+    fresh = trajectory(rule, start, centre, curvature=curvature)
+    assert_same_runs(reused, fresh)
+    f, _ = quadratic(centre, curvature)
+    assert reused[1].fun < f(start) / 2
+
+
+def test_a_graph_that_depends_on_the_size_compiles_anew():
+    """A rule that bakes the size into its graph is not reused for another."""
+
+    def sized_sgd(params, cost=None, gradients=None, stop=None, updates=None, **kw):
+        size = sum(param.get_value().size for param in params)
+        return po.sgd(
+            params, cost, gradients, stop, updates, step_size=1.0 / size, **kw
+        )
+
+    before = _ITERATIONS.compilations
+    po.minimize(np.ones(2), lambda x: float(x @ x), lambda x: 2 * x, sized_sgd)
+    assert _ITERATIONS.compilations == before + 1
+    it = po.minimize_iterator(
+        np.ones(4), lambda x: float(x @ x), lambda x: 2 * x, sized_sgd, max_iter=1
+    )
+    next(it)
+    assert _ITERATIONS.compilations == before + 2
+    # the step the rule was built for: 1 - 2 / 4
+    np.testing.assert_array_equal(it.x_last, np.full(4, 0.5))
+
+
 def count_compilations(run):
     before = _ITERATIONS.compilations
     run()
@@ -114,10 +180,12 @@ def test_what_compiles_anew():
     # the same structure, other values, another f: nothing
     assert run(x0 + 1, g, dg) == 0
     assert run(x0 + 2) == 0
-    # an option, a dtype, a shape, a container, df's kind: anew
+    # another size: nothing (the rule's graph is the same for every size)
+    assert run(np.zeros(4), lambda x: float(x @ x), lambda x: 2 * x) == 0
+    # an option, a dtype, a number of dimensions, a container, df's kind: anew
     assert run(x0, momentum=0.6) == 1
     assert run(x0.astype(np.float32)) == 1
-    assert run(np.zeros(4), lambda x: float(x @ x), lambda x: 2 * x) == 1
+    assert run(np.zeros((2, 2)), lambda x: float((x * x).sum()), lambda x: 2 * x) == 1
     assert run([x0], lambda x: f(x[0]), lambda x: [df(x[0])]) == 1
     assert run(x0, df="2-point") == 1
     # a line search is compared by its options; a schedule by identity
@@ -235,3 +303,93 @@ def test_a_compilation_is_announced_once(caplog):
     messages = [record.getMessage() for record in caplog.records]
     assert sum(message.startswith("compiling sgd") for message in messages) == 1
     assert any(message.startswith("compiled sgd in") for message in messages)
+
+
+# ---- the disk cache: later processes load what an earlier one compiled ----
+
+RUN_IN_A_PROCESS = """
+import json, sys
+import numpy as np
+import pytensor_optim as po
+from pytensor_optim.interface._numpy import _ITERATIONS
+from scipy.optimize import rosen, rosen_der
+
+rule, sizes, options = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+runs = []
+for size in sizes:
+    it = po.minimize_iterator(np.linspace(-1.2, 1.0, size), rosen, rosen_der,
+                              rule, **options)
+    runs.append(([i.x_last.tolist() for i in it], it.n_evals, it.status.name))
+print(json.dumps([_ITERATIONS.compilations, _ITERATIONS.loaded, runs]))
+"""
+
+
+def run_in_a_process(cache, rule, sizes=(3,), **options):
+    """(compilations, loads, runs) of runs of x0 of ``sizes`` in a fresh
+    process whose disk cache is ``cache``; a run is (iterates, evaluations,
+    status)."""
+    env = dict(os.environ, PYTENSOR_OPTIM_CACHE=str(cache))
+    arguments = [rule, json.dumps(list(sizes)), json.dumps(options)]
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_IN_A_PROCESS, *arguments],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("rule", ["lbfgs", pytest.param("cg", marks=pytest.mark.slow)])
+def test_a_later_process_loads_what_an_earlier_one_compiled(tmp_path, rule):
+    compiled, loaded, first = run_in_a_process(tmp_path, rule, sizes=(3, 5))
+    assert (compiled, loaded) == (1, 0)
+    assert len(list(tmp_path.glob("*.pkl"))) == 1
+    assert all(status == "CONVERGED_GTOL" for *_, status in first)
+    # a size it served in the first process: loaded, nothing to build
+    compiled, loaded, second = run_in_a_process(tmp_path, rule, sizes=(5, 3))
+    assert (compiled, loaded) == (0, 1)
+    assert second == first[::-1]  # bit for bit (JSON keeps every bit)
+    # another option is another function
+    compiled, loaded, _ = run_in_a_process(tmp_path, rule, max_iter=5)
+    assert (compiled, loaded) == (1, 0)
+
+
+def test_what_cannot_be_pickled_is_compiled_again(tmp_path):
+    """cmaes's eigendecomposition does not pickle: each process compiles it
+    (once per size: its graph depends on n), with the same runs."""
+    options = {"seed": 0, "max_iter": 3}
+    compiled, loaded, first = run_in_a_process(tmp_path, "cmaes", (3, 5), **options)
+    assert (compiled, loaded) == (2, 0)
+    compiled, loaded, second = run_in_a_process(tmp_path, "cmaes", (5, 3), **options)
+    assert (compiled, loaded) == (2, 0)
+    assert second == first[::-1]
+    assert not list(tmp_path.rglob("*.tmp"))  # no partial file left
+
+
+def test_what_the_disk_cache_keys_on(monkeypatch, tmp_path):
+    monkeypatch.setenv("PYTENSOR_OPTIM_CACHE", str(tmp_path))
+    structure = ("callable", None, (1,), ("float64",), (), ((2,),))
+    name = _disk.key(po.lbfgs, structure)
+    assert name == _disk.key(po.lbfgs, structure)
+    assert name != _disk.key(po.bfgs, structure)
+    assert name != _disk.key(po.lbfgs, (*structure[:-1], ((3,),)))
+    # an edited package, another PyTensor: another name
+    monkeypatch.setattr(_disk, "package_hash", lambda: "edited")
+    assert name != _disk.key(po.lbfgs, structure)
+    monkeypatch.undo()
+    monkeypatch.setenv("PYTENSOR_OPTIM_CACHE", str(tmp_path))
+    monkeypatch.setattr(pytensor, "__version__", "0.0.0")
+    assert name != _disk.key(po.lbfgs, structure)
+    # rules from outside the package, or the cache switched off: not kept
+    assert _disk.key(lambda params, **kw: None, structure) is None
+    monkeypatch.setenv("PYTENSOR_OPTIM_CACHE", "off")
+    assert _disk.key(po.lbfgs, structure) is None
+
+
+def test_an_unreadable_file_is_removed(monkeypatch, tmp_path):
+    monkeypatch.setenv("PYTENSOR_OPTIM_CACHE", str(tmp_path))
+    (tmp_path / "broken.pkl").write_bytes(b"not a pickle")
+    assert _disk.load("broken.pkl") is None
+    assert not (tmp_path / "broken.pkl").exists()
+    assert _disk.load("absent.pkl") is None

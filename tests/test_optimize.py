@@ -87,7 +87,23 @@ def test_progress_bar(capsys):
     po.optimize(
         cost, [w], po.sgd, step_size=0.1, max_iter=5, progress=True, mode="FAST_COMPILE"
     )
-    assert "5/5" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "compiling" in err  # before the first call returns
+    assert "5/5" in err and "MAX_ITER" in err
+
+
+def test_progress_bar_ends_where_the_run_ends(capsys):
+    """A run that converges before max_iter closes its bar at the iterations
+    it took (not at max_iter), with its status."""
+    w, cost = problem()
+    result = po.optimize(
+        cost, [w], po.sgd, step_size=0.5, gtol=1e-8, max_iter=500, progress=True,
+        mode="FAST_COMPILE",
+    )  # fmt: skip
+    assert result.status == po.Status.CONVERGED_GTOL and result.nit < 500
+    last = capsys.readouterr().err.strip().split("\r")[-1]
+    assert f"{result.nit}/{result.nit}" in last and "CONVERGED_GTOL" in last
+    assert "/500" not in last
 
 
 def test_bad_arguments():
@@ -98,6 +114,9 @@ def test_bad_arguments():
         po.optimize(cost, [w], po.sgd, step_size=0.1, callback=1)
     with pytest.raises(ValueError, match="not a known algorithm"):
         po.optimize(cost, [w], "nope")
+    for givens in (5, [1, 2], {"x": w}):
+        with pytest.raises(TypeError, match="givens"):
+            po.optimize(cost, [w], po.sgd, step_size=0.1, givens=givens)
 
 
 @pytest.mark.parametrize("steps_per_call", [1, 7])

@@ -8,10 +8,12 @@ import pytensor.tensor as pt
 import pytest
 import scipy.optimize
 from scipy.optimize import (
+    Bounds,
     NonlinearConstraint,
     OptimizeResult,
     rosen,
     rosen_der,
+    rosen_hess,
     rosen_hess_prod,
 )
 
@@ -20,10 +22,17 @@ from pytensor_optim import (
     Status,
     adam,
     as_scipy_method,
+    bfgs,
+    cg,
+    hessian_free,
+    lbfgs,
     minimize_iterator,
     scipy_minimize,
     sgd,
+    truncated_newton,
 )
+
+ROSEN_X0 = np.array([-1.2, 1.0])
 
 
 def shared(values, name, dtype="float64"):
@@ -542,9 +551,10 @@ def test_scipy_minimize_matches_minimize(method, options):
     reference = run_iterator(x0, rosen, rosen_der, method, **options, max_iter=150)
     np.testing.assert_array_equal(ours.x, reference.x)
     np.testing.assert_array_equal(ours.x_last, reference.x_last)
-    for key in ("fun", "nit", "nfev", "njev", "status", "message", "success"):
+    for key in ("fun", "nit", "nfev", "njev", "success"):
         assert ours[key] == reference[key], key
-    assert ours.status == Status.MAX_ITER and ours.nit == 150
+    assert ours.reason == reference.status == Status.MAX_ITER and ours.nit == 150
+    assert ours.status == 1
 
 
 def test_as_scipy_method_matches_minimize():
@@ -555,7 +565,8 @@ def test_as_scipy_method_matches_minimize():
     )
     reference = run_iterator(x0, rosen, rosen_der, adam, step_size=0.05, max_iter=120)
     np.testing.assert_array_equal(ours.x, reference.x)
-    assert (ours.nit, ours.nfev, ours.status) == (120, reference.nfev, 4)
+    assert (ours.nit, ours.nfev, ours.status) == (120, reference.nfev, 1)
+    assert ours.reason == Status.MAX_ITER
     # jac=True: SciPy memoises fun and hands the method its gradient
     both = scipy.optimize.minimize(
         lambda x: (rosen(x), rosen_der(x)),
@@ -576,9 +587,21 @@ def test_as_scipy_method_tol_is_gtol():
     reference = run_iterator(
         x0, lambda x: float(x @ x), lambda x: 2 * x, sgd, step_size=0.1, gtol=1e-2
     )
-    assert ours.status == Status.CONVERGED_GTOL
+    assert (ours.status, ours.reason) == (0, Status.CONVERGED_GTOL)
     assert ours.nit == reference.nit < 60
     np.testing.assert_array_equal(ours.x, reference.x)
+
+
+def test_as_scipy_method_tol_yields_to_given_tolerances():
+    # SciPy passes tol to a custom method as options["tol"]; it sets what it
+    # sets for L-BFGS-B (ftol, gtol) where neither options nor the
+    # hyperparameters give them
+    method = as_scipy_method(lbfgs, gtol=1e-3)
+    ours = scipy.optimize.minimize(rosen, ROSEN_X0, jac=rosen_der, method=method,
+                                   tol=1e-9)  # fmt: skip
+    reference = run_iterator(ROSEN_X0, rosen, rosen_der, lbfgs, gtol=1e-3, ftol=1e-9)
+    np.testing.assert_array_equal(ours.x, reference.x)
+    assert (ours.nit, ours.reason) == (reference.nit, reference.status)
 
 
 def test_as_scipy_method_rejects_bounds_and_constraints():
@@ -619,9 +642,9 @@ def test_options_mapping():
         )
 
     result = run(maxiter=7, disp=True)
-    assert (result.status, result.nit) == (Status.MAX_ITER, 7)
+    assert (result.reason, result.nit) == (Status.MAX_ITER, 7)
     result = run(maxfun=5, maxiter=None)
-    assert (result.status, result.nfev) == (Status.MAX_EVALS, 5)
+    assert (result.reason, result.nfev) == (Status.MAX_EVALS, 5)
     with pytest.raises(ValueError, match="sets max_iter twice"):
         run(maxiter=3, max_iter=4)
     with pytest.raises(ValueError, match="sets max_evals twice"):
@@ -641,7 +664,7 @@ def test_maxfev_and_gtol():
         options={"step_size": 0.1, "gtol": 0.5, "maxfev": 100},
     )
     # x_k = 0.8**k; the gradient 2 * x_k first drops below 0.5 at k = 7
-    assert (result.status, result.nit, result.nfev) == (Status.CONVERGED_GTOL, 7, 8)
+    assert (result.reason, result.nit, result.nfev) == (Status.CONVERGED_GTOL, 7, 8)
     result = scipy_minimize(
         sphere,
         np.array([1.0]),
@@ -649,7 +672,7 @@ def test_maxfev_and_gtol():
         jac=True,
         options={"step_size": 1e-3, "maxfev": 4, "maxiter": None},
     )
-    assert (result.status, result.nfev) == (Status.MAX_EVALS, 4)
+    assert (result.reason, result.nfev) == (Status.MAX_EVALS, 4)
 
 
 def test_args_reach_fun_and_jac():
@@ -719,7 +742,8 @@ def test_callback_gets_each_iterate():
         callback=lambda xk: bool(abs(xk).max() < 0.1),
         options={"step_size": 0.25},
     )
-    assert stopped.status == Status.CALLBACK and stopped.nit == 5
+    assert stopped.reason == Status.CALLBACK and stopped.nit == 5
+    assert (stopped.status, stopped.message) == (99, "`callback` returned True.")
 
 
 def test_callback_intermediate_result_form():
@@ -752,3 +776,399 @@ def test_x0_types():
         sphere, [1, 2], method="sgd", jac=True, options={"step_size": 0.25}
     )
     assert result.x.dtype == np.float64 and result.success
+
+
+# ---------------------------------------------------------------------------
+# scipy_minimize as SciPy users expect it, checked against SciPy itself
+# ---------------------------------------------------------------------------
+def test_signature_is_scipys_in_its_order():
+    ours = inspect.signature(scipy_minimize).parameters
+    theirs = inspect.signature(scipy.optimize.minimize).parameters
+    assert list(ours) == list(theirs)
+    for name in theirs:
+        if name != "method":  # SciPy picks one for None; ours is lbfgs
+            assert ours[name].default == theirs[name].default, name
+    # SciPy's positional order: hess, hessp, bounds, constraints, tol,
+    # callback, options after jac
+    seen, theirs_seen = [], []
+    positional = ((), "BFGS", rosen_der, None, None, None, (), 1e-3)
+    reference = scipy.optimize.minimize(
+        rosen, ROSEN_X0, *positional, theirs_seen.append, {"maxiter": 4}
+    )
+    result = scipy_minimize(rosen, ROSEN_X0, *positional, seen.append, {"maxiter": 4})
+    assert len(seen) == result.nit == len(theirs_seen) == reference.nit == 4
+    assert result.status == reference.status == 1
+
+
+def test_method_none_is_the_default_and_names_ignore_case():
+    expected = scipy_minimize(rosen, ROSEN_X0, jac=rosen_der)
+    np.testing.assert_array_equal(
+        scipy_minimize(rosen, ROSEN_X0, method=None, jac=rosen_der).x, expected.x
+    )
+    np.testing.assert_array_equal(
+        scipy_minimize(rosen, ROSEN_X0, method="BFGS", jac=rosen_der).x,
+        scipy_minimize(rosen, ROSEN_X0, method=bfgs, jac=rosen_der).x,
+    )
+    with pytest.raises(ValueError, match="the closest rule is 'lbfgs'"):
+        scipy_minimize(rosen, ROSEN_X0, method="L-BFGS-B", jac=rosen_der)
+    with pytest.raises(ValueError, match="the closest rule is 'truncated_newton'"):
+        scipy_minimize(rosen, ROSEN_X0, method="Newton-CG", jac=rosen_der)
+
+
+def _scipy_tolerances(monkeypatch, method, solver):
+    """The options scipy.optimize.minimize(tol=0.125) gives ``solver``."""
+    seen = {}
+
+    def record(*args, **options):
+        seen.update(options)
+        return OptimizeResult(x=ROSEN_X0, fun=0.0, success=True, status=0)
+
+    monkeypatch.setattr(scipy.optimize._minimize, solver, record)
+    scipy.optimize.minimize(rosen, ROSEN_X0, method=method, jac=rosen_der, tol=0.125)
+    monkeypatch.undo()
+    return {key: value for key, value in seen.items() if value == 0.125}
+
+
+@pytest.mark.parametrize(
+    ("rule", "method", "solver"),
+    [
+        (bfgs, "BFGS", "_minimize_bfgs"),
+        (cg, "CG", "_minimize_cg"),
+        (lbfgs, "L-BFGS-B", "_minimize_lbfgsb"),
+        (truncated_newton, "Newton-CG", "_minimize_newtoncg"),
+    ],
+)
+def test_tol_sets_what_scipy_sets_for_the_corresponding_method(
+    monkeypatch, rule, method, solver
+):
+    tolerances = _scipy_tolerances(monkeypatch, method, solver)
+    assert tolerances  # BFGS/CG: gtol, L-BFGS-B: ftol and gtol, Newton-CG: xtol
+    if "gtol" not in tolerances:
+        # Newton-CG has no gradient test: stop on the step alone, as SciPy
+        tolerances["gtol"] = None
+    tol = 1e-4
+    ours = scipy_minimize(rosen, ROSEN_X0, method=rule, jac=rosen_der, tol=tol)
+    expected = run_iterator(
+        ROSEN_X0,
+        rosen,
+        rosen_der,
+        rule,
+        **{key: None if value is None else tol for key, value in tolerances.items()},
+    )
+    np.testing.assert_array_equal(ours.x, expected.x)
+    assert (ours.nit, ours.nfev, ours.reason) == (
+        expected.nit,
+        expected.nfev,
+        expected.status,
+    )
+    # options win over tol, as in SciPy (setdefault)
+    looser = scipy_minimize(
+        rosen, ROSEN_X0, method=rule, jac=rosen_der, tol=tol, options={"tol": 1e-2}
+    )
+    assert looser.nit <= ours.nit
+
+
+def test_tol_of_other_rules_is_gtol_as_for_a_custom_scipy_method():
+    ours = scipy_minimize(
+        sphere, np.array([1.0]), method="sgd", jac=True, tol=0.5,
+        options={"step_size": 0.1},
+    )  # fmt: skip
+    assert (ours.reason, ours.nit) == (Status.CONVERGED_GTOL, 7)
+
+
+def test_a_tight_tol_gives_newton_cg_precision():
+    theirs = scipy.optimize.minimize(
+        rosen, ROSEN_X0, method="Newton-CG", jac=rosen_der, tol=1e-10
+    )
+    ours = scipy_minimize(
+        rosen, ROSEN_X0, method="truncated_newton", jac=rosen_der, tol=1e-10
+    )
+    assert theirs.status == ours.status == 0
+    assert ours.reason == Status.CONVERGED_XTOL
+    assert np.abs(theirs.x - 1).max() < 1e-7 and np.abs(ours.x - 1).max() < 1e-7
+
+
+def test_bounds_and_constraints_raise_naming_the_method():
+    bounds = [(-2.0, 0.5), (None, None)]
+    constrained = scipy.optimize.minimize(
+        rosen, ROSEN_X0, method="L-BFGS-B", jac=rosen_der, bounds=bounds
+    )
+    assert constrained.success and constrained.x[0] <= 0.5  # SciPy takes them
+    with pytest.raises(
+        ValueError, match=r"bounds are not supported by scipy_minimize\(method='cg'\)"
+    ):
+        scipy_minimize(rosen, ROSEN_X0, method="cg", jac=rosen_der, bounds=bounds)
+    with pytest.raises(ValueError, match=r"bounds are not supported.*'lbfgs'"):
+        scipy_minimize(
+            rosen, ROSEN_X0, jac=rosen_der, bounds=Bounds([-2, -np.inf], [0.5, 1])
+        )
+    constraint = {"type": "ineq", "fun": lambda x: 0.5 - x[0]}
+    scipy.optimize.minimize(rosen, ROSEN_X0, jac=rosen_der, constraints=[constraint])
+    for constraints in (constraint, [constraint]):
+        with pytest.raises(ValueError, match=r"constraints are not supported.*sgd"):
+            scipy_minimize(rosen, ROSEN_X0, method="sgd", constraints=constraints)
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [[(None, None), (None, None)], Bounds(-np.inf, np.inf), [(-np.inf, None)] * 2],
+)
+def test_bounds_that_bound_nothing_are_accepted(bounds):
+    theirs = scipy.optimize.minimize(
+        rosen, ROSEN_X0, method="L-BFGS-B", jac=rosen_der, bounds=bounds
+    )
+    free = scipy.optimize.minimize(rosen, ROSEN_X0, method="L-BFGS-B", jac=rosen_der)
+    np.testing.assert_array_equal(theirs.x, free.x)
+    ours = scipy_minimize(rosen, ROSEN_X0, jac=rosen_der, bounds=bounds, constraints=[])
+    np.testing.assert_array_equal(
+        ours.x, scipy_minimize(rosen, ROSEN_X0, jac=rosen_der).x
+    )
+
+
+def test_hess_and_hessp_give_truncated_newton_exact_products():
+    theirs = scipy.optimize.minimize(
+        rosen, ROSEN_X0, method="Newton-CG", jac=rosen_der, hessp=rosen_hess_prod
+    )
+    calls = []
+
+    def hessp(x, p):
+        calls.append(1)
+        return rosen_hess_prod(x, p)
+
+    ours = scipy_minimize(
+        rosen, ROSEN_X0, method="truncated_newton", jac=rosen_der, hessp=hessp
+    )
+    assert theirs.success and ours.success
+    np.testing.assert_allclose(ours.x, theirs.x, atol=1e-4)
+    assert ours.nhev == len(calls) > 0 and theirs.nhev > 0
+    # without hessp: forward differences of the gradient, more gradients
+    differences = scipy_minimize(
+        rosen, ROSEN_X0, method="truncated_newton", jac=rosen_der
+    )
+    assert differences.nhev == 0 and differences.njev > ours.njev
+    # hess gives the same products; when both are given hess wins, as SciPy's
+    for kwargs in ({"hess": rosen_hess}, {"hess": rosen_hess, "hessp": np.dot}):
+        with_hess = scipy_minimize(
+            rosen, ROSEN_X0, method="truncated_newton", jac=rosen_der, **kwargs
+        )
+        np.testing.assert_allclose(with_hess.x, ours.x, rtol=1e-12)
+        assert (with_hess.nit, with_hess.nhev) == (ours.nit, ours.nhev)
+    # jac=True, and args reach hessp
+    both = scipy_minimize(
+        lambda x, scale: (scale * rosen(x), scale * rosen_der(x)),
+        ROSEN_X0,
+        args=(2.0,),
+        method="truncated_newton",
+        jac=True,
+        hessp=lambda x, p, scale: scale * rosen_hess_prod(x, p),
+    )
+    assert both.success and both.nhev > 0
+    np.testing.assert_allclose(both.x, 1.0, atol=1e-4)
+    # "2-point" is the rules' own forward differences
+    two_point = scipy_minimize(
+        rosen, ROSEN_X0, method="truncated_newton", jac=rosen_der, hess="2-point"
+    )
+    np.testing.assert_array_equal(two_point.x, differences.x)
+
+
+def test_hessian_free_takes_hessp():
+    ours = scipy_minimize(
+        rosen, ROSEN_X0, method=hessian_free, jac=rosen_der, hessp=rosen_hess_prod
+    )
+    assert ours.success and ours.nhev > 0
+    np.testing.assert_allclose(ours.x, 1.0, atol=1e-4)
+
+
+def test_hess_is_refused_by_rules_without_second_derivatives():
+    with pytest.warns(RuntimeWarning, match="does not use Hessian"):
+        scipy.optimize.minimize(
+            rosen, ROSEN_X0, method="BFGS", jac=rosen_der, hess=rosen_hess
+        )
+    with pytest.raises(ValueError, match=r"method='bfgs'\) does not use hess:"):
+        scipy_minimize(rosen, ROSEN_X0, method="bfgs", jac=rosen_der, hess=rosen_hess)
+    with pytest.raises(ValueError, match=r"does not use hessp:.*sgd takes no Hessian"):
+        scipy_minimize(rosen, ROSEN_X0, method=sgd, hessp=rosen_hess_prod)
+    with pytest.raises(ValueError, match="hess must be a callable"):
+        scipy_minimize(rosen, ROSEN_X0, method="truncated_newton", hess="3-point")
+    with pytest.raises(TypeError, match="hessp must be a callable"):
+        scipy_minimize(rosen, ROSEN_X0, method="truncated_newton", hessp=1.0)
+
+
+@pytest.mark.parametrize("shape", [(1,), (1, 1)])
+def test_a_one_element_array_objective_is_accepted_as_by_scipy(shape):
+    def fun(x):
+        return np.full(shape, rosen(x))
+
+    def fun_and_jac(x):
+        return np.full(shape, rosen(x)), rosen_der(x)
+
+    theirs = scipy.optimize.minimize(fun, ROSEN_X0, method="BFGS", jac=rosen_der)
+    assert theirs.success
+    expected = scipy_minimize(rosen, ROSEN_X0, method="bfgs", jac=rosen_der)
+    for f, jac in ((fun, rosen_der), (fun_and_jac, True), (fun, None)):
+        ours = scipy_minimize(f, ROSEN_X0, method="bfgs", jac=jac)
+        assert ours.success and isinstance(ours.fun, float)
+        if jac is not None:
+            np.testing.assert_array_equal(ours.x, expected.x)
+        np.testing.assert_allclose(ours.x, theirs.x, atol=1e-4)
+
+
+def test_an_objective_of_several_elements_is_refused_as_by_scipy():
+    def fun(x):
+        return np.array([rosen(x), 0.0])
+
+    with pytest.raises(ValueError):
+        scipy.optimize.minimize(fun, ROSEN_X0, method="BFGS", jac=rosen_der)
+    with pytest.raises(ValueError, match=r"f must return a scalar, got shape \(2,\)"):
+        scipy_minimize(fun, ROSEN_X0, method="bfgs", jac=rosen_der)
+
+
+def test_intermediate_result_has_scipys_fields():
+    theirs_states, states = [], []
+
+    def theirs_callback(intermediate_result):
+        theirs_states.append(intermediate_result)
+
+    def callback(intermediate_result):
+        states.append(intermediate_result)
+
+    theirs = scipy.optimize.minimize(
+        rosen, ROSEN_X0, method="BFGS", jac=rosen_der, callback=theirs_callback
+    )
+    ours = scipy_minimize(
+        rosen, ROSEN_X0, method="bfgs", jac=rosen_der, callback=callback
+    )
+    assert len(theirs_states) == theirs.nit and len(states) == ours.nit
+    assert set(theirs_states[0]) <= set(states[0])
+    assert set(states[0]) == {"x", "fun", "jac", "nit", "nfev", "njev"}
+    for k, state in enumerate(states, start=1):
+        assert isinstance(state, OptimizeResult) and state.nit == k
+        assert state.fun == rosen(state.x)
+        np.testing.assert_array_equal(state.jac, rosen_der(state.x))
+    for state in theirs_states:  # what SciPy's fields mean
+        assert state.fun == rosen(state.x)
+    assert [s.nfev for s in states] == sorted(s.nfev for s in states)
+    # a line search evaluated each iterate: the reports cost nothing
+    without = scipy_minimize(rosen, ROSEN_X0, method="bfgs", jac=rosen_der)
+    assert (
+        (ours.nfev, ours.njev)
+        == (without.nfev, without.njev)
+        == (
+            states[-1].nfev,
+            states[-1].njev,
+        )
+    )
+    np.testing.assert_array_equal(ours.x, without.x)
+    np.testing.assert_array_equal(ours.jac, rosen_der(ours.x))
+
+
+@pytest.mark.parametrize("jac", [rosen_der, "2-point", True])
+def test_intermediate_fun_of_a_rule_that_evaluates_it_next_time(jac):
+    # sgd evaluates f at an iterate in the next iteration: the report
+    # evaluates it once, and the next iteration recalls it
+    def fun(x):
+        return (rosen(x), rosen_der(x)) if jac is True else rosen(x)
+
+    states = []
+
+    def callback(intermediate_result):
+        states.append(intermediate_result)
+
+    options = {"step_size": 1e-3, "maxiter": 5}
+    ours = scipy_minimize(fun, ROSEN_X0, method="sgd", jac=jac, callback=callback,
+                          options=options)  # fmt: skip
+    without = scipy_minimize(fun, ROSEN_X0, method="sgd", jac=jac, options=options)
+    np.testing.assert_array_equal(ours.x_last, without.x_last)
+    np.testing.assert_array_equal(ours.x, without.x)
+    assert [state.fun for state in states] == [rosen(s.x) for s in states]
+    # only the last iterate, never evaluated by the run, costs a call of f
+    assert ours.nfev == without.nfev + 1 == states[-1].nfev
+    assert ("jac" in states[-1]) == (jac is True)
+
+
+def test_a_callback_raising_stop_iteration_gives_scipys_status_99():
+    def stop_at_three():
+        calls = []
+
+        def callback(intermediate_result):
+            calls.append(intermediate_result)
+            if len(calls) == 3:
+                raise StopIteration
+
+        return callback
+
+    theirs = scipy.optimize.minimize(
+        rosen, ROSEN_X0, method="BFGS", jac=rosen_der, callback=stop_at_three()
+    )
+    ours = scipy_minimize(
+        rosen, ROSEN_X0, method="bfgs", jac=rosen_der, callback=stop_at_three()
+    )
+    for key in ("status", "message", "success", "nit"):
+        assert ours[key] == theirs[key], key
+    assert (ours.status, ours.reason) == (99, Status.CALLBACK)
+
+
+def _both(fun, jac, method, rule, options=None):
+    theirs = scipy.optimize.minimize(
+        fun, np.array([1.0, 2.0]), method=method, jac=jac, options=options
+    )
+    ours = scipy_minimize(
+        fun, np.array([1.0, 2.0]), method=rule, jac=jac, options=options
+    )
+    return theirs, ours
+
+
+def test_status_and_message_follow_scipys_conventions():
+    # 0: converged
+    theirs, ours = _both(rosen, rosen_der, "BFGS", "bfgs")
+    assert (ours.status, ours.message, ours.success) == (
+        theirs.status, theirs.message, theirs.success,
+    ) == (0, "Optimization terminated successfully.", True)  # fmt: skip
+    assert ours.reason == Status.CONVERGED_GTOL
+    # 1: the iteration limit (BFGS's message) and the evaluation limit
+    theirs, ours = _both(rosen, rosen_der, "BFGS", "bfgs", {"maxiter": 3})
+    assert (ours.status, ours.message, ours.success) == (
+        theirs.status, theirs.message, theirs.success,
+    ) == (1, "Maximum number of iterations has been exceeded.", False)  # fmt: skip
+    assert ours.reason == Status.MAX_ITER
+    theirs, ours = _both(rosen, rosen_der, "L-BFGS-B", "lbfgs", {"maxfun": 5})
+    assert ours.status == theirs.status == 1 and ours.reason == Status.MAX_EVALS
+    assert ours.message == "Maximum number of function evaluations has been exceeded."
+    # 2: the line search failed (a gradient pointing uphill)
+    theirs, ours = _both(lambda x: float(x @ x), lambda x: -2 * x, "BFGS", "bfgs")
+    precision_loss = "Desired error not necessarily achieved due to precision loss."
+    assert (ours.status, ours.message, ours.success) == (
+        theirs.status, theirs.message, theirs.success,
+    ) == (2, precision_loss, False)  # fmt: skip
+    assert ours.reason == Status.LINE_SEARCH_FAILED
+
+    # 3: NaN
+    def nan_below_half(x):
+        return np.nan if x[0] < 0.5 else float(x @ x)
+
+    theirs, ours = _both(nan_below_half, lambda x: 2 * x, "BFGS", "bfgs")
+    assert (ours.status, ours.message, ours.success) == (
+        theirs.status, theirs.message, theirs.success,
+    ) == (3, "NaN result encountered.", False)  # fmt: skip
+    assert ours.reason == Status.NON_FINITE
+
+
+def test_every_status_has_a_scipy_code():
+    from pytensor_optim.interface.scipy import _scipy_status
+
+    for reason in set(Status) - {Status.RUNNING}:
+        status, message = _scipy_status(reason)
+        assert (status == 0) == reason.success
+        assert status in (0, 1, 2, 3, 99) and message.endswith(".")
+        if status == 2:
+            assert reason == Status.LINE_SEARCH_FAILED
+
+
+def test_as_scipy_method_results_follow_scipys_conventions():
+    method = as_scipy_method("truncated_newton")
+    result = scipy.optimize.minimize(
+        rosen, ROSEN_X0, jac=rosen_der, hessp=rosen_hess_prod, method=method,
+        options={"maxiter": 3},
+    )  # fmt: skip
+    assert (result.status, result.reason, result.nit) == (1, Status.MAX_ITER, 3)
+    assert result.nhev > 0

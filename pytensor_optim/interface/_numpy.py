@@ -1,5 +1,6 @@
 """``minimize`` and ``minimize_iterator``: the rules on NumPy callables."""
 
+import copy
 import logging
 import threading
 import time
@@ -8,11 +9,15 @@ from collections import OrderedDict
 
 import numpy as np
 import pytensor
-from scipy.optimize import OptimizeResult
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import equal_computations
+from pytensor.graph.traversal import graph_inputs
 
 from .._keys import options_key
 from .._stopping import Status
-from ._ops import Binding, Tracker, callable_cost
+from ..quasi_newton import static_sizes
+from . import _disk
+from ._ops import Binding, SecondOrder, Tracker, callable_cost, callable_ops
 from ._structure import Structure
 
 __all__ = ["minimize", "minimize_iterator"]
@@ -84,6 +89,12 @@ class minimize_iterator:  # the seed's lower-case name
     callback : callable, optional
         ``callback(iterator)`` after each iteration; returning ``True`` or
         raising ``StopIteration`` ends the run with ``Status.CALLBACK``.
+    hessp : callable, optional
+        ``hessp(x, p)`` returns the Hessian of ``f`` at ``x`` times ``p``
+        (both in the structure of ``x0``), for the rules that take
+        Hessian-vector products (``truncated_newton``, ``hessian_free`` with
+        ``gauss_newton=False``); without it they use forward differences of
+        the gradient. Needs ``df``.
     **kwargs
         Passed to ``opt_algo``. ``max_iter=1000`` and ``gtol=1e-5`` are the
         defaults of this interface (each applies unless given; pass ``None``
@@ -102,6 +113,8 @@ class minimize_iterator:  # the seed's lower-case name
     n_evals, n_grad_evals : int
         Calls of ``f`` (finite-difference calls included) and gradient
         evaluations.
+    n_hess_evals : int
+        Calls of ``hessp``.
     status : Status
         Why the run ended, or ``Status.RUNNING``.
     message : str
@@ -119,9 +132,11 @@ class minimize_iterator:  # the seed's lower-case name
 
     The compiled iteration is kept for the rest of the process and reused by
     later runs of the same rule with the same options and the same
-    structure of ``x0`` (container, shapes and dtypes), whatever ``x0``'s
-    values, ``f``, ``df`` (of the same kind: a callable, ``True``,
-    ``"2-point"`` or ``None``) and ``callback``: such a run starts at once,
+    structure of ``x0`` (container, dtypes and numbers of dimensions; the
+    sizes may differ, unless the rule's graph depends on them as
+    ``cmaes``'s does), whatever ``x0``'s values, ``f``, ``df`` (of the same
+    kind: a callable, ``True``, ``"2-point"`` or ``None``) and
+    ``callback``: such a run starts at once,
     from the rule's initial state, with the iterates of a freshly compiled
     one. Options are compared by value (numbers, strings, arrays, the
     line searches of :mod:`pytensor_optim.line_search`) or else by identity
@@ -131,7 +146,9 @@ class minimize_iterator:  # the seed's lower-case name
     then serve the new run, so read them first), while a second run alive
     at the same time compiles its own. Rules that draw random numbers
     without a ``seed`` are compiled anew for each run (a new seed each
-    time).
+    time). The package's rules are also kept on disk for later processes
+    (see :doc:`/numpy_interface`; ``PYTENSOR_OPTIM_CACHE=off`` switches
+    that off).
 
     The iterator pickles (if ``f``, ``df``, ``opt_algo`` and ``callback`` do)
     and an unpickled copy continues with identical iterates.
@@ -148,7 +165,7 @@ class minimize_iterator:  # the seed's lower-case name
     ('CONVERGED_GTOL', array([0.]), 1)
     """
 
-    def __init__(self, x0, f, df, opt_algo, *, callback=None, **kwargs):
+    def __init__(self, x0, f, df, opt_algo, *, callback=None, hessp=None, **kwargs):
         algo = _algorithm(opt_algo)
         _check_callables(f, df, algo)
         if callback is not None and not callable(callback):
@@ -158,6 +175,10 @@ class minimize_iterator:  # the seed's lower-case name
         self._callback = callback
         self._kwargs = dict(kwargs)
         self.f, self.df, self.opt_algo = f, df, algo
+        self._hessp = hessp
+        if hessp is not None:
+            # the gradient Op's derivative then calls hessp
+            df = SecondOrder(df, hessp)
 
         self._tracker = Tracker()
         self._detached = None
@@ -168,7 +189,7 @@ class minimize_iterator:  # the seed's lower-case name
         options = {**defaults, **kwargs}
         options = {key: value for key, value in options.items() if value is not None}
         self._iteration = _ITERATIONS.acquire(self, self._structure, df, algo, options)
-        self._iteration.start(self._structure.arrays, f, df, self._tracker)
+        self._iteration.start(self._structure, f, df, self._tracker)
         self.updates = self._iteration.updates
         self._params, self._stop = self._iteration.params, self._iteration.stop
         self._step = self._iteration.step
@@ -246,16 +267,22 @@ class minimize_iterator:  # the seed's lower-case name
         return self._tracker.n_grad_evals
 
     @property
+    def n_hess_evals(self):
+        return self._tracker.n_hess_evals
+
+    @property
     def message(self):
         return self.status.message
 
-    def result(self) -> OptimizeResult:
+    def result(self):
         """The run so far as a :class:`scipy.optimize.OptimizeResult`.
 
         ``x``/``fun`` are the best point seen and its cost (``point="best"``),
         or the last iterate when no cost was evaluated yet (``point="last"``);
         ``x_last`` is always the last iterate.
         """
+        from scipy.optimize import OptimizeResult  # not at import: 0.25 s
+
         best = self._tracker.best_x is not None
         return OptimizeResult(
             x=self.x,
@@ -276,6 +303,7 @@ class minimize_iterator:  # the seed's lower-case name
         return {
             "arguments": self._arguments,
             "callback": self._callback,
+            "hessp": self._hessp,
             "kwargs": self._kwargs,
             "params": params,
             "stop": stop,
@@ -287,7 +315,10 @@ class minimize_iterator:  # the seed's lower-case name
 
     def __setstate__(self, state):
         self.__init__(
-            *state["arguments"], callback=state["callback"], **state["kwargs"]
+            *state["arguments"],
+            callback=state["callback"],
+            hessp=state.get("hessp"),
+            **state["kwargs"],
         )
         for param, value in zip(self._params, state["params"], strict=True):
             param.set_value(value)
@@ -329,37 +360,83 @@ class _Iteration:
 
     The parameters, ``stop`` and the rule's state are shared variables of
     the compiled function; a run takes the iteration with :meth:`start`,
-    which binds its callables and tracker and puts every variable back to
-    where a fresh build would start.
+    which binds its callables, tracker and structure and puts every variable
+    back to where a fresh build for its ``x0`` would start. A build for
+    ``x0`` of other sizes whose graph is this one (the rule bakes no size into
+    it) lets the iteration serve those sizes too (:meth:`adopt`).
     """
 
     def __init__(self, structure, df, algo, options):
         self.binding = Binding()
-        names = ["x"] if len(structure.shapes) == 1 else None
-        self.params = [
-            pytensor.shared(array.copy(), name=names[0] if names else f"x{index}")
-            for index, array in enumerate(structure.arrays)
-        ]
-        self.stop = pytensor.shared(np.int64(0), name="stop")
-        cost, gradients = callable_cost(structure, self.binding, self.params, df)
-        self.updates = algo(
-            self.params, cost=cost, gradients=gradients, stop=self.stop, **options
+        # built once: a build for other sizes applies these same Ops
+        self.ops = callable_ops(structure, self.binding, df)
+        self.params, self.stop, self.updates, cost = _build(
+            structure, self.ops, algo, options
         )
-        if getattr(self.updates, "status", None) is None:
-            raise TypeError(
-                f"opt_algo returned {type(self.updates).__name__} without a status; "
-                "it must follow the protocol (return the Updates of finish())"
-            )
         self.step = pytensor.function(
             [], cost, updates=self.updates, mode=_MODE, accept_inplace=True
         )
+        self.graph = _graph(cost, self.updates)
+        self.shapes = structure.shapes
+        # per shapes served: the initial values of the graph's shared
+        # variables (in the order of _shared) and the state's reset values
+        self._shared = _shared_inputs(self.graph)
+        self._starts = {self.shapes: self._start_values(self._shared)}
         self.owner = None
         self.fresh = True
+        self.fits = None  # whether its graph serves other sizes: unknown
+        self.disk_name = None  # its file in the disk cache, if kept there
         # a random generator's state, restored on reuse, would repeat the
         # first run's numbers: only with a seed is that what a new run draws
         self.reusable = options.get("seed") is not None or not any(
             isinstance(initial, dict) for _, initial in self.updates._state
         )
+
+    def __getstate__(self):
+        # for the disk cache: the compiled iteration, not this process's runs
+        state = dict(self.__dict__)
+        del state["owner"]
+        state.pop("kept", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.owner = None
+        self.fresh = False  # a run sets the parameters and state it needs
+
+    def _start_values(self, shared, updates=None):
+        updates = self.updates if updates is None else updates
+        values = [copy.deepcopy(variable.get_value(borrow=True)) for variable in shared]
+        return values, [initial for _, initial in updates._state]
+
+    def serves(self, shapes):
+        return shapes in self._starts
+
+    def add_starts(self, starts):
+        """Serve the sizes of ``starts`` (``{shapes: start}`` of ``adopt``s
+        in earlier processes, see ``_disk``)."""
+        self._starts.update(starts)
+        if starts:
+            self.fits = True
+
+    def adopt(self, structure, algo, options):
+        """Serve ``x0`` of ``structure``'s shapes, if the rule's graph for them
+        (built, not compiled) is this one; whether it is."""
+        self.binding.structure = structure  # what the Ops' make_node reads
+        _, _, updates, cost = _build(structure, self.ops, algo, options)
+        graph = _graph(cost, updates)
+        shared = _shared_inputs(graph)
+        names = [variable.name for variable, _ in self.updates._state]
+        if (
+            len(shared) != len(self._shared)
+            or names != [variable.name for variable, _ in updates._state]
+            or not equal_computations(graph, self.graph, shared, self._shared)
+        ):
+            return False
+        self._starts[structure.shapes] = start = self._start_values(shared, updates)
+        if self.disk_name is not None:
+            _disk.save_start(self.disk_name, structure.shapes, start)
+        return True
 
     def free(self):
         """Whether no run needs this iteration: its last one is gone or has
@@ -372,29 +449,89 @@ class _Iteration:
             return True
         return False
 
-    def start(self, arrays, f, df, tracker):
+    def start(self, structure, f, df, tracker):
         """Serve the run that acquired this iteration: its callables, its
         starting point, the initial state."""
-        self.binding.f, self.binding.df, self.binding.tracker = f, df, tracker
+        binding = self.binding
+        binding.f, binding.df, binding.tracker = f, df, tracker
+        binding.structure = structure
         if self.fresh:  # as built
             self.fresh = False
             return
-        for param, array in zip(self.params, arrays, strict=True):
+        if structure.shapes == self.shapes:
+            for param, array in zip(self.params, structure.arrays, strict=True):
+                param.set_value(array.copy())
+            self.stop.set_value(np.int64(0))
+            self.updates.reset()
+            return
+        values, initials = self._starts[structure.shapes]
+        for variable, value in zip(self._shared, values, strict=True):
+            variable.set_value(copy.deepcopy(value))
+        for param, array in zip(self.params, structure.arrays, strict=True):
             param.set_value(array.copy())
         self.stop.set_value(np.int64(0))
-        self.updates.reset()
+        self.updates._state = tuple(
+            (variable, initial)
+            for (variable, _), initial in zip(
+                self.updates._state, initials, strict=True
+            )
+        )
+        self.shapes = structure.shapes
+
+
+def _build(structure, ops, algo, options):
+    """The rule's graph on the callables' Ops at ``structure``'s arrays:
+    ``(params, stop, updates, cost)``."""
+    names = ["x"] if len(structure.shapes) == 1 else None
+    params = [
+        pytensor.shared(array.copy(), name=names[0] if names else f"x{index}")
+        for index, array in enumerate(structure.arrays)
+    ]
+    stop = pytensor.shared(np.int64(0), name="stop")
+    cost, gradients = callable_cost(ops, params)
+    token = static_sizes.set(False)  # a graph for every size, where it can
+    try:
+        updates = algo(params, cost=cost, gradients=gradients, stop=stop, **options)
+    finally:
+        static_sizes.reset(token)
+    if getattr(updates, "status", None) is None:
+        raise TypeError(
+            f"opt_algo returned {type(updates).__name__} without a status; "
+            "it must follow the protocol (return the Updates of finish())"
+        )
+    return params, stop, updates, cost
+
+
+def _graph(cost, updates):
+    """What the compiled function computes and writes: the cost, each updated
+    variable and its new value."""
+    return [cost, *updates.keys(), *updates.values()]
+
+
+def _shared_inputs(graph):
+    """The shared variables of ``graph``, each once, in the order of a walk
+    that is the same for equal graphs."""
+    seen = {}
+    for variable in graph_inputs(graph):
+        if isinstance(variable, SharedVariable):
+            seen.setdefault(variable, None)
+    return list(seen)
 
 
 class _Iterations:
     """The compiled iterations of this process, by rule, options and structure.
 
-    Holds at most ``size`` iterations; a new one replaces the least recently
-    used free one. ``compilations`` counts the iterations compiled.
+    An iteration is found by rule, options, container, dtypes and number of
+    dimensions of ``x0``; one compiled for other sizes serves a new size when
+    the rule's graph for it is the same (checked once per size, by building
+    it). Holds at most ``size`` iterations; a new one replaces the least
+    recently used free one. ``compilations`` counts the iterations compiled.
     """
 
     def __init__(self, size=64):
         self.size = size
         self.compilations = 0
+        self.loaded = 0  # from the disk cache (_disk)
         self._entries = OrderedDict()
         self._lock = threading.Lock()
 
@@ -404,34 +541,74 @@ class _Iterations:
             algo,
             _df_kind(df),
             structure.container,
-            structure.shapes,
+            tuple(len(shape) for shape in structure.shapes),
             tuple(str(dtype) for dtype in structure.dtypes),
             options_key(options, kept),
         )
+        shapes = structure.shapes
         with self._lock:
-            for iteration in self._entries.get(key, ()):
-                if iteration.free():
+            entries = self._entries.get(key, ())
+            free = [iteration for iteration in entries if iteration.free()]
+            # one that served these shapes, else one whose graph fits them
+            for iteration in sorted(free, key=lambda i: not i.serves(shapes)):
+                if iteration.serves(shapes) or (
+                    iteration.fits is not False
+                    and _fits(iteration, structure, algo, options)
+                ):
                     iteration.owner = weakref.ref(run)
                     self._entries.move_to_end(key)
                     return iteration
-        name = getattr(algo, "__name__", repr(algo))
-        _LOG.info(
-            "compiling %s for x0 of shapes %s (once per process and structure; "
-            "PyTensor caches the compiled code on disk)",
-            name,
-            structure.shapes,
-        )
-        start = time.perf_counter()
-        iteration = _Iteration(structure, df, algo, options)
-        _LOG.info("compiled %s in %.2f s", name, time.perf_counter() - start)
+        iteration = self._made(structure, df, algo, options, key, kept)
         iteration.owner = weakref.ref(run)
         iteration.kept = kept  # the objects compared by identity stay alive
         with self._lock:
-            self.compilations += 1
             if iteration.reusable:
                 self._entries.setdefault(key, []).append(iteration)
                 self._entries.move_to_end(key)
                 self._evict()
+        return iteration
+
+    def _made(self, structure, df, algo, options, key, kept):
+        """An iteration loaded from the disk cache or compiled (and saved).
+
+        On disk, an iteration is kept under a name for its rule, options and
+        structure without the sizes, and serves other sizes as in a process;
+        one whose graph depends on the size is kept under a name with them.
+        """
+        name = getattr(algo, "__name__", repr(algo))
+        shapes = structure.shapes
+        names = [None, None]
+        if not kept:
+            names = [_disk.key(algo, (*key[1:], shapes)), _disk.key(algo, key[1:])]
+        start = time.perf_counter()
+        for on_disk in names:
+            iteration = None if on_disk is None else _disk.load(on_disk)
+            if iteration is None:
+                continue
+            iteration.disk_name = on_disk
+            if iteration.serves(shapes) or _fits(iteration, structure, algo, options):
+                self.loaded += 1
+                _LOG.info(
+                    "loaded %s, compiled by an earlier process, in %.2f s",
+                    name,
+                    time.perf_counter() - start,
+                )
+                return iteration
+            names[1] = None  # the size-free name serves other sizes
+        _LOG.info(
+            "compiling %s for x0 of shapes %s (once per structure; kept on disk "
+            "for later processes)",
+            name,
+            shapes,
+        )
+        iteration = _Iteration(structure, df, algo, options)
+        with self._lock:
+            self.compilations += 1
+        _LOG.info("compiled %s in %.2f s", name, time.perf_counter() - start)
+        on_disk = names[1] or names[0]
+        if on_disk is not None and iteration.reusable:
+            _disk.save(on_disk, iteration)
+            iteration.disk_name = on_disk
         return iteration
 
     def clear(self):
@@ -451,10 +628,20 @@ class _Iterations:
                 del self._entries[key]
 
 
+def _fits(iteration, structure, algo, options):
+    """Whether ``iteration`` serves ``structure``'s shapes (remembering a
+    rule whose graph depends on the sizes, so as to try it only once)."""
+    fits = iteration.adopt(structure, algo, options)
+    iteration.fits = fits
+    return fits
+
+
 _ITERATIONS = _Iterations()
 
 
 def _df_kind(df):
+    if isinstance(df, SecondOrder):
+        return ("hessp", _df_kind(df.gradient))
     if df is True or df is None or isinstance(df, str):
         return df
     return "callable"

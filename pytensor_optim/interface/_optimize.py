@@ -8,9 +8,9 @@ import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace
 from pytensor.scan.utils import until
-from scipy.optimize import OptimizeResult
 
 from .._stopping import Status
+from .._validate import check_givens
 from ._numpy import _algorithm
 
 __all__ = ["CompiledRun", "compile_run", "optimize"]
@@ -60,6 +60,10 @@ def optimize(
         raising ``StopIteration`` ends the run with ``Status.CALLBACK``.
     progress : bool, default False
         Show a ``tqdm`` bar of iterations with the last cost (needs ``tqdm``).
+        It reads ``compiling`` until the first call returns (which may finish
+        a lazy compilation), its clock and rate start after that call, and
+        at the end its total is the iterations the run took, with the
+        status.
     mode : str or Mode, optional
         Compilation mode (default: PyTensor's).
     **kwargs
@@ -94,6 +98,7 @@ def optimize(
         )
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+    check_givens(givens)
     single = isinstance(params, Variable)
     compiled = compile_run(
         cost,
@@ -140,6 +145,11 @@ class CompiledRun:
                 status = Status(int(updates.status.get_value()))
                 iterations = int(counter.get_value()) if counter is not None else calls
                 if bar is not None:
+                    if calls == 1:
+                        # the first call may finish the compilation (Numba
+                        # compiles lazily): the bar's clock starts after it
+                        bar.set_description_str("")
+                        bar.reset(total=self.max_iter)
                     bar.update(iterations - bar.n)
                     bar.set_postfix(cost=f"{value:.6g}")
                 result = _result(params, value, iterations, calls, status, updates)
@@ -152,6 +162,9 @@ class CompiledRun:
                         status = Status.CALLBACK
         finally:
             if bar is not None:
+                # the run's real end: as many iterations as it took, and why
+                bar.total = bar.n
+                bar.set_postfix(cost=f"{value:.6g}", status=status.name)
                 bar.close()
         return _result(params, value, iterations, calls, status, updates)
 
@@ -265,6 +278,8 @@ def _current_point(updates):
 
 
 def _result(params, value, iterations, calls, status, updates):
+    from scipy.optimize import OptimizeResult  # not at import: 0.25 s
+
     extra = {}
     if updates.evaluations is not None:
         extra["nfev"] = int(updates.evaluations.get_value())
@@ -287,4 +302,6 @@ def _progress_bar(total):
         raise ImportError(
             "progress=True needs tqdm: pip install tqdm (or pytensor-optim[progress])"
         ) from error
-    return tqdm(total=total, unit="it")
+    bar = tqdm(total=total, unit="it", desc="compiling")
+    bar.refresh()
+    return bar

@@ -23,7 +23,13 @@ from pytensor.tensor.variable import TensorVariable
 from scipy.optimize import Bounds, NonlinearConstraint, OptimizeResult
 from scipy.sparse.linalg import LinearOperator
 
+from .._stopping import Status
+from ..conjugate import cg
+from ..curvature import hessian_free
+from ..newton import truncated_newton
+from ..quasi_newton import bfgs, lbfgs
 from ._numpy import _MODE, _algorithm, minimize_iterator
+from ._ops import evaluate
 
 __all__ = ["ScipyOptimizer", "as_scipy_method", "scipy_minimize"]
 
@@ -814,13 +820,74 @@ class ScipyOptimizer:
 # SciPy option names that have a counterpart among the stopping keywords.
 _OPTION_NAMES = {"maxiter": "max_iter", "maxfun": "max_evals", "maxfev": "max_evals"}
 
+# What ``scipy.optimize.minimize(tol=...)`` sets for the SciPy method that a
+# rule corresponds to (scipy/optimize/_minimize.py): BFGS and CG ``gtol``,
+# L-BFGS-B ``ftol`` and ``gtol``, Newton-CG ``xtol``. The other rules read
+# ``tol`` as ``gtol``, as BFGS, SciPy's method for unconstrained problems.
+_TOLERANCES = {
+    bfgs: ("gtol",),
+    cg: ("gtol",),
+    lbfgs: ("ftol", "gtol"),
+    truncated_newton: ("xtol",),
+}
+# Newton-CG stops on the length of the step alone: given ``tol``, this rule
+# does not get the interface's default ``gtol`` either.
+_STEP_TOLERANCE_ONLY = frozenset({truncated_newton})
+# The rules that use Hessian-vector products of the cost (``hess``/``hessp``).
+_SECOND_ORDER = frozenset({truncated_newton, hessian_free})
+# SciPy's methods that are not rule names in any case, with the closest rule.
+_COUNTERPARTS = {"l-bfgs-b": "lbfgs", "newton-cg": "truncated_newton"}
+
+# SciPy's status codes and messages (those of BFGS, CG and Newton-CG; L-BFGS-B
+# uses the same codes): 0 converged (every successful Status), 1 an iteration
+# or evaluation limit, 2 the line search failed (or another failure), 3 a NaN,
+# 99 the callback stopped the run.
+_CONVERGED = (0, "Optimization terminated successfully.")
+_SCIPY_STATUS = {
+    Status.MAX_ITER: (1, "Maximum number of iterations has been exceeded."),
+    Status.MAX_EVALS: (1, "Maximum number of function evaluations has been exceeded."),
+    Status.LINE_SEARCH_FAILED: (
+        2,
+        "Desired error not necessarily achieved due to precision loss.",
+    ),
+    Status.NON_FINITE: (3, "NaN result encountered."),
+    Status.CALLBACK: (99, "`callback` raised `StopIteration`."),
+}
+_CALLBACK_RETURNED_TRUE = "`callback` returned True."
+
+
+def _name(algo) -> str:
+    return getattr(algo, "__name__", repr(algo))
+
+
+def _rule(method):
+    """The rule ``method`` names; ``None`` is the default, ``"lbfgs"``.
+
+    Names are looked up as given, then in lower case (SciPy's method names
+    are case-insensitive, so ``"BFGS"`` is ``bfgs``).
+    """
+    if method is None:
+        method = "lbfgs"
+    if isinstance(method, str):
+        from .. import ALGORITHMS
+
+        if method not in ALGORITHMS and method.lower() in ALGORITHMS:
+            method = method.lower()
+        elif method.lower() in _COUNTERPARTS:
+            raise ValueError(
+                f"method={method!r} is SciPy's method, not a rule of this library; "
+                f"the closest rule is {_COUNTERPARTS[method.lower()]!r} (use "
+                "scipy.optimize.minimize to run SciPy's)"
+            )
+    return _algorithm(method)
+
 
 def _translate_options(options, name="options"):
     """SciPy ``options`` as keyword arguments of a rule (API.md §1).
 
     ``maxiter`` -> ``max_iter``, ``maxfun``/``maxfev`` -> ``max_evals``,
-    ``tol`` (SciPy's ``minimize(tol=...)``) -> ``gtol`` unless ``gtol`` is
-    given, ``disp`` is ignored; other keys are passed unchanged.
+    ``disp`` is ignored, ``tol`` is left to :func:`_with_tol`; other keys are
+    passed unchanged.
     """
     if options is None:
         return {}
@@ -836,20 +903,124 @@ def _translate_options(options, name="options"):
                 f"{name} sets {target} twice, as {sources[target]!r} and {key!r}"
             )
         translated[target], sources[target] = value, key
-    if "tol" in options:
-        translated.setdefault("gtol", options["tol"])
     return translated
 
 
+def _with_tol(kwargs, tol, algo):
+    """``kwargs`` with the tolerances that SciPy's ``tol`` sets for ``algo``
+    (``_TOLERANCES``), where not given: as SciPy, given options win."""
+    if tol is not None:
+        for key in _TOLERANCES.get(algo, ("gtol",)):
+            kwargs.setdefault(key, tol)
+        if algo in _STEP_TOLERANCE_ONLY:
+            kwargs.setdefault("gtol", None)
+    return kwargs
+
+
+def _bounds_nothing(bounds) -> bool:
+    """Whether SciPy ``bounds`` (a ``Bounds`` or ``(low, high)`` pairs, ``None``
+    for no bound) leave every variable free."""
+    if isinstance(bounds, Bounds):
+        low, high = bounds.lb, bounds.ub
+    else:
+        try:
+            pairs = [tuple(pair) for pair in bounds]
+            low = [-np.inf if pair[0] is None else pair[0] for pair in pairs]
+            high = [np.inf if pair[1] is None else pair[1] for pair in pairs]
+        except (TypeError, IndexError):
+            return False
+    try:
+        low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return bool(np.all(low == -np.inf) and np.all(high == np.inf))
+
+
+def _check_unconstrained(bounds, constraints, algo, caller):
+    """Refuse bounds and constraints: the rules are unconstrained."""
+    name = _name(algo)
+    if bounds is not None and not _bounds_nothing(bounds):
+        raise ValueError(
+            f"bounds are not supported by {caller}: the rule {name} is "
+            "unconstrained (use scipy.optimize.minimize with method='L-BFGS-B', "
+            "or ScipyOptimizer for a PyTensor cost)"
+        )
+    if constraints is not None and not (
+        isinstance(constraints, list | tuple) and len(constraints) == 0
+    ):
+        raise ValueError(
+            f"constraints are not supported by {caller}: the rule {name} is "
+            "unconstrained (use scipy.optimize.minimize with method='SLSQP' or "
+            "'trust-constr', or ScipyOptimizer for a PyTensor cost)"
+        )
+
+
 class _WithArgs:
-    """``function(x, *args)`` as a function of ``x`` (picklable)."""
+    """``function(*values, *args)`` as a function of ``values`` (picklable)."""
 
     def __init__(self, function, args):
         self.function = function
         self.args = args
 
-    def __call__(self, x):
-        return self.function(x, *self.args)
+    def __call__(self, *values):
+        return self.function(*values, *self.args)
+
+
+class _HessianTimes:
+    """``hess(x, *args) @ p`` as a Hessian-vector product ``hessp(x, p)``.
+
+    ``hess`` may return an array, a sparse matrix or a ``LinearOperator``
+    (anything with ``dot``), as SciPy's Newton-CG accepts.
+    """
+
+    def __init__(self, hess, args):
+        self.hess = hess
+        self.args = args
+
+    def __call__(self, x, p):
+        matrix = self.hess(x, *self.args)
+        if not hasattr(matrix, "dot"):
+            matrix = np.asarray(matrix)
+        return np.asarray(matrix.dot(np.ravel(p))).reshape(np.shape(p))
+
+
+def _hessian_product(algo, hess, hessp, args, caller, unused):
+    """``hessp(x, p)`` for ``minimize_iterator`` from SciPy's ``hess``/``hessp``.
+
+    ``None`` when neither is given, when ``hess="2-point"`` (the rules' own
+    forward differences of the gradient), or when the rule takes no Hessian:
+    then ``unused="error"`` raises :exc:`ValueError` and ``unused="warn"``
+    warns, as SciPy does.
+    """
+    if hess is None and hessp is None:
+        return None
+    if algo not in _SECOND_ORDER:
+        given = "hess" if hess is not None else "hessp"
+        message = (
+            f"{caller} does not use {given}: the rule {_name(algo)} takes no "
+            "Hessian (truncated_newton and hessian_free take Hessian-vector "
+            "products)"
+        )
+        if unused == "error":
+            raise ValueError(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
+        return None
+    # as SciPy's Newton-CG, hess is used when both are given
+    if hess is not None:
+        if isinstance(hess, str) and hess == "2-point":
+            return None
+        if not callable(hess):
+            raise ValueError(
+                f"hess must be a callable hess(x, *args) returning the Hessian "
+                f"matrix, or '2-point', got {hess!r} (without hess, {_name(algo)} "
+                "uses forward differences of the gradient)"
+            )
+        return _HessianTimes(hess, args)
+    if not callable(hessp):
+        raise TypeError(
+            f"hessp must be a callable hessp(x, p, *args), got {type(hessp).__name__}"
+        )
+    return _WithArgs(hessp, args) if args else hessp
 
 
 def _objective(fun, jac, args, algo):
@@ -883,33 +1054,47 @@ def _wants_intermediate_result(callback) -> bool:
     return set(parameters) == {"intermediate_result"}
 
 
-def _iteration_callback(callback):
-    """A :class:`minimize_iterator` callback calling SciPy's ``callback``.
+class _Callback:
+    """SciPy's ``callback`` as a :class:`minimize_iterator` callback.
 
     It is called after each iteration that moved the parameters, with the new
     iterate; the final call of a run that stops before stepping (``gtol``)
-    makes no call, so there are ``nit`` calls.
+    makes no call, so there are ``nit`` calls. ``stop_iteration`` records
+    that the callback raised :exc:`StopIteration` (SciPy's attribute).
     """
-    if callback is None:
-        return None
-    if not callable(callback):
-        raise TypeError(f"callback must be callable, got {type(callback).__name__}")
-    intermediate = _wants_intermediate_result(callback)
 
-    def call(iterator):
+    def __init__(self, callback):
+        if not callable(callback):
+            raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+        self.callback = callback
+        self.intermediate = _wants_intermediate_result(callback)
+        self.stop_iteration = False
+
+    def __call__(self, iterator):
         if not iterator.status.moves_parameters:
             return None
-        if intermediate:
-            state = OptimizeResult(
-                x=iterator.x_last,
-                nit=iterator.n_iter,
-                nfev=iterator.n_evals,
-                njev=iterator.n_grad_evals,
-            )
-            return callback(intermediate_result=state)
-        return callback(iterator.x_last)
+        try:
+            if self.intermediate:
+                return self.callback(intermediate_result=self._state(iterator))
+            return self.callback(iterator.x_last)
+        except StopIteration:
+            self.stop_iteration = True
+            raise
 
-    return call
+    @staticmethod
+    def _state(iterator):
+        # x0 is one array here (_as_x0): x is the only parameter
+        x = iterator.x_last
+        value, gradients = evaluate(
+            iterator._structure, iterator._tracker, iterator.f, iterator.df, [x]
+        )
+        state = OptimizeResult(x=x, fun=float(value))
+        if gradients is not None:
+            state["jac"] = gradients[0].copy()
+        state.update(
+            nit=iterator.n_iter, nfev=iterator.n_evals, njev=iterator.n_grad_evals
+        )
+        return state
 
 
 def _as_x0(x0):
@@ -919,70 +1104,150 @@ def _as_x0(x0):
     return x0
 
 
-def _run(algo, fun, x0, args, jac, callback, kwargs):
+def _scipy_status(reason):
+    """SciPy's ``(status, message)`` for the Status ``reason``."""
+    if reason.success:
+        return _CONVERGED
+    return _SCIPY_STATUS.get(reason, (2, reason.message.capitalize() + "."))
+
+
+def _result(iterator, callback, second_order):
+    """The run's result with SciPy's ``status``/``message``; ours in ``reason``."""
+    result = iterator.result()
+    reason = iterator.status
+    status, message = _scipy_status(reason)
+    if reason == Status.CALLBACK and not (callback and callback.stop_iteration):
+        message = _CALLBACK_RETURNED_TRUE
+    result.update(status=status, message=message, success=status == 0, reason=reason)
+    tracker = iterator._tracker
+    if tracker.best_x is not None and iterator.df is not None:
+        known = tracker.recall(
+            "f and df" if iterator.df is True else "df", tracker.best_x
+        )
+        if known is not None:
+            gradients = known[1] if iterator.df is True else known
+            result["jac"] = gradients[0].copy()
+    if second_order:
+        result["nhev"] = iterator.n_hess_evals
+    return result
+
+
+def _run(algo, fun, x0, args, jac, hess, hessp, callback, kwargs, caller, unused):
     if not isinstance(args, tuple):
         args = (args,)
     f, df = _objective(fun, jac, args, algo)
+    product = _hessian_product(algo, hess, hessp, args, caller, unused)
+    if algo is hessian_free:
+        # a NumPy function has no model output for Gauss-Newton products
+        kwargs.setdefault("gauss_newton", False)
+    callback = None if callback is None else _Callback(callback)
     iterator = minimize_iterator(
-        _as_x0(x0), f, df, algo, callback=_iteration_callback(callback), **kwargs
+        _as_x0(x0), f, df, algo, callback=callback, hessp=product, **kwargs
     )
+    # the gradients at the last few points, for the callback's and the
+    # result's ``jac``
+    iterator._tracker.keep_gradients = True
     for _ in iterator:
         pass
-    return iterator.result()
+    return _result(iterator, callback, algo in _SECOND_ORDER)
 
 
 def scipy_minimize(
     fun: Callable,
     x0,
     args=(),
-    method: str | Callable = "lbfgs",
+    method: str | Callable | None = "lbfgs",
     jac=None,
+    hess=None,
+    hessp=None,
+    bounds=None,
+    constraints=(),
+    tol: float | None = None,
     callback: Callable | None = None,
     options: Mapping | None = None,
 ) -> OptimizeResult:
     """Minimise ``fun`` with one of the library's rules, SciPy style.
 
-    The signature and result of :func:`scipy.optimize.minimize`, running
+    The signature, argument order and result conventions of
+    :func:`scipy.optimize.minimize`, running
     :class:`~pytensor_optim.minimize_iterator` underneath.
 
     Parameters
     ----------
     fun : callable
-        ``fun(x, *args) -> float``; with ``jac=True``, ``(value, gradient)``.
+        ``fun(x, *args) -> float`` (a one-element array is accepted, as SciPy
+        accepts it); with ``jac=True``, ``(value, gradient)``.
     x0 : array_like
         The starting point. Integer values become float64; float32 stays
         float32. ``x`` has ``x0``'s shape (SciPy requires 1-D; any shape
         works here).
     args : tuple, default ()
-        Extra arguments of ``fun`` and ``jac`` (a non-tuple is one argument).
-    method : str or callable, default "lbfgs"
+        Extra arguments of ``fun``, ``jac``, ``hess`` and ``hessp`` (a
+        non-tuple is one argument).
+    method : str, callable or None, default "lbfgs"
         An update rule or its name in :data:`pytensor_optim.ALGORITHMS`,
-        looked up when the function is called.
+        looked up when the function is called, as given or in lower case
+        (``"BFGS"`` is ``bfgs``); ``None`` is the default.
     jac : callable, bool, "2-point" or None
         ``jac(x, *args)`` returns the gradient; ``True``: ``fun`` returns
         ``(value, gradient)``; ``None``, ``False`` or ``"2-point"``: forward
         finite differences (no gradient at all for derivative-free rules).
+    hess : callable or "2-point", optional
+        ``hess(x, *args)``, the Hessian matrix (an array, a sparse matrix or
+        a ``LinearOperator``), for the rules that take Hessian-vector
+        products (``truncated_newton``, ``hessian_free``): they use
+        ``hess(x) @ p``. ``"2-point"`` is their default, forward
+        differences of the gradient. Other rules raise :exc:`ValueError`.
+    hessp : callable, optional
+        ``hessp(x, p, *args)``, the Hessian times ``p``, as ``hess``; when
+        both are given, ``hess`` is used (as SciPy's Newton-CG does).
+    bounds : sequence or scipy.optimize.Bounds, optional
+        The rules are unconstrained: bounds raise :exc:`ValueError` naming
+        the rule, unless they bound nothing (``None`` or infinite on every
+        side).
+    constraints : sequence, default ()
+        Raise :exc:`ValueError` naming the rule unless empty.
+    tol : float, optional
+        The tolerance that ``scipy.optimize.minimize`` sets for the
+        corresponding SciPy method, unless ``options`` gives it: ``gtol``
+        for ``bfgs`` and ``cg`` (BFGS, CG), ``ftol`` and ``gtol`` for
+        ``lbfgs`` (L-BFGS-B), ``xtol`` for ``truncated_newton`` (Newton-CG,
+        which then does not get the default ``gtol``: it stops on the step,
+        as Newton-CG does), ``gtol`` for every other rule.
     callback : callable, optional
         ``callback(xk)`` after each iteration, with the current iterate (a
         copy). A function whose only parameter is named
-        ``intermediate_result`` (SciPy 1.11's form) gets an
-        :class:`~scipy.optimize.OptimizeResult` with ``x``, ``nit``, ``nfev``
-        and ``njev``. Returning ``True`` or raising :exc:`StopIteration`
-        ends the run with ``Status.CALLBACK``.
+        ``intermediate_result`` (SciPy's form) gets an
+        :class:`~scipy.optimize.OptimizeResult` with ``x``, ``fun`` (``f``
+        at ``x``), ``jac`` (when the gradient at ``x`` was evaluated),
+        ``nit``, ``nfev`` and ``njev``. Raising :exc:`StopIteration` (or
+        returning ``True``) ends the run with ``status=99``.
     options : dict, optional
         The rule's hyperparameters and stopping keywords, with SciPy's names
         translated: ``maxiter`` -> ``max_iter``, ``maxfun``/``maxfev`` ->
-        ``max_evals``, ``tol`` -> ``gtol`` (unless ``gtol`` is given);
-        ``disp`` is accepted and ignored. ``max_iter=1000`` and ``gtol=1e-5``
-        apply unless given (as in :class:`~pytensor_optim.minimize_iterator`).
+        ``max_evals``, ``tol`` as the argument ``tol``; ``disp`` is accepted
+        and ignored. ``max_iter=1000`` and ``gtol=1e-5`` apply unless given
+        (as in :class:`~pytensor_optim.minimize_iterator`).
 
     Returns
     -------
     scipy.optimize.OptimizeResult
-        ``x`` and ``fun`` (the best point seen and its cost), ``nit``,
-        ``nfev``, ``njev``, ``status`` (a :class:`~pytensor_optim.Status`
-        code, not SciPy's method-specific one), ``message``, ``success``,
-        and ``point``/``x_last`` as in ``minimize_iterator.result()``.
+        ``x`` and ``fun`` (the best point seen and its cost), ``jac`` (the
+        gradient at ``x``, when evaluated there), ``nit``, ``nfev``,
+        ``njev``, ``nhev`` (Hessian-vector products, for the rules that take
+        them), SciPy's ``status`` and ``message`` (0 converged, 1 the
+        iteration or evaluation limit, 2 the line search failed, 3 a NaN or
+        infinite value, 99 stopped by the callback), ``success``
+        (``status == 0``), ``reason`` (the :class:`~pytensor_optim.Status`
+        that ended the run, with its own ``message``), and
+        ``point``/``x_last`` as in ``minimize_iterator.result()``.
+
+    Raises
+    ------
+    ValueError
+        For bounds or constraints, ``hess``/``hessp`` given to a rule that
+        takes no Hessian, and SciPy's ``"L-BFGS-B"`` and ``"Newton-CG"`` as
+        ``method`` (the message names the closest rule).
 
     Examples
     --------
@@ -994,9 +1259,21 @@ def scipy_minimize(
     ...                         options={"step_size": 0.02, "maxiter": 5000})
     >>> result.nit <= 5000, result.x.round(2)
     (True, array([1., 1.]))
+    >>> result.status, result.message, result.reason.name
+    (0, 'Optimization terminated successfully.', 'CONVERGED_GTOL')
     """
-    algo = _algorithm(method)
-    return _run(algo, fun, x0, args, jac, callback, _translate_options(options))
+    algo = _rule(method)
+    caller = f"scipy_minimize(method={_name(algo)!r})"
+    _check_unconstrained(bounds, constraints, algo, caller)
+    if options is not None and not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict, got {type(options).__name__}")
+    options = {} if options is None else dict(options)
+    # SciPy hands ``tol`` to a custom method as options.setdefault("tol", tol)
+    options.setdefault("tol", tol)
+    kwargs = _with_tol(_translate_options(options), options["tol"], algo)
+    return _run(
+        algo, fun, x0, args, jac, hess, hessp, callback, kwargs, caller, "error"
+    )
 
 
 class _ScipyMethod:
@@ -1007,9 +1284,8 @@ class _ScipyMethod:
         self.hyperparameters = hyperparameters
 
     def __repr__(self):
-        name = getattr(self.algo, "__name__", repr(self.algo))
         items = "".join(f", {k}={v!r}" for k, v in self.hyperparameters.items())
-        return f"as_scipy_method({name}{items})"
+        return f"as_scipy_method({_name(self.algo)}{items})"
 
     def __call__(
         self,
@@ -1024,28 +1300,14 @@ class _ScipyMethod:
         callback=None,
         **options,
     ):
-        name = getattr(self.algo, "__name__", repr(self.algo))
-        if bounds is not None:
-            raise ValueError(
-                f"bounds are not supported by {self!r}: the rule {name} is "
-                "unconstrained (use ScipyOptimizer or a SciPy method)"
-            )
-        if constraints is not None and not (
-            isinstance(constraints, list | tuple) and len(constraints) == 0
-        ):
-            raise ValueError(
-                f"constraints are not supported by {self!r}: the rule {name} is "
-                "unconstrained (use ScipyOptimizer or a SciPy method)"
-            )
-        for key, value in (("hess", hess), ("hessp", hessp)):
-            if value is not None:
-                warnings.warn(
-                    f"{self!r} does not use {key}",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
+        caller = repr(self)
+        _check_unconstrained(bounds, constraints, self.algo, caller)
         kwargs = {**self.hyperparameters, **_translate_options(options)}
-        return _run(self.algo, fun, x0, args, jac, callback, kwargs)
+        kwargs = _with_tol(kwargs, options.get("tol"), self.algo)
+        return _run(
+            self.algo, fun, x0, args, jac, hess, hessp, callback, kwargs, caller,
+            "warn",
+        )  # fmt: skip
 
 
 def as_scipy_method(rule, **hyperparameters) -> Callable:
@@ -1058,19 +1320,20 @@ def as_scipy_method(rule, **hyperparameters) -> Callable:
     **hyperparameters
         The rule's hyperparameters and stopping keywords. ``options`` given
         to ``scipy.optimize.minimize`` are translated as in
-        :func:`scipy_minimize` (``maxiter`` -> ``max_iter``, ``tol`` ->
-        ``gtol``, …) and take precedence over these.
+        :func:`scipy_minimize` (``maxiter`` -> ``max_iter``, ``tol`` as there,
+        …) and take precedence over these.
 
     Returns
     -------
     callable
         ``method(fun, x0, args, jac, hess, hessp, bounds, constraints,
         callback, **options)``, SciPy's custom-method protocol, returning an
-        :class:`~scipy.optimize.OptimizeResult` as :func:`scipy_minimize`.
-        Bounds and constraints raise :exc:`ValueError` (the rules are
-        unconstrained); ``hess``/``hessp`` are unused (a
-        :exc:`RuntimeWarning` says so). Without ``jac``, gradients are
-        forward differences.
+        :class:`~scipy.optimize.OptimizeResult` as :func:`scipy_minimize`
+        (SciPy's status codes, ``reason``). Bounds and constraints raise
+        :exc:`ValueError` (the rules are unconstrained); ``hess``/``hessp``
+        are used by ``truncated_newton`` and ``hessian_free``, and unused by
+        the other rules (a :exc:`RuntimeWarning` says so, as SciPy warns).
+        Without ``jac``, gradients are forward differences.
 
     Examples
     --------
