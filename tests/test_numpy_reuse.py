@@ -393,3 +393,18 @@ def test_an_unreadable_file_is_removed(monkeypatch, tmp_path):
     assert _disk.load("broken.pkl") is None
     assert not (tmp_path / "broken.pkl").exists()
     assert _disk.load("absent.pkl") is None
+
+
+def test_the_disk_cache_keeps_the_most_recently_used(monkeypatch, tmp_path):
+    monkeypatch.setenv("PYTENSOR_OPTIM_CACHE", str(tmp_path))
+    monkeypatch.setattr(_disk, "LIMIT", 3)
+    for index in range(5):
+        _disk.save(f"{index}.pkl", {"iteration": index})
+        os.utime(tmp_path / f"{index}.pkl", (index, index))
+    _disk.save_start("4.pkl", ((2,),), "start")
+    assert sorted(path.name for path in tmp_path.glob("*.pkl")) == [
+        "2.pkl",
+        "3.pkl",
+        "4.pkl",
+    ]
+    assert (tmp_path / "4.pkl.starts").is_dir()

@@ -15,6 +15,7 @@ NumPy and Python and PyTensor's compilation flags. An edited package or a new
 PyTensor never loads what an older one wrote. Options compared by identity
 (a schedule) and rules from outside the package are not kept on disk.
 
+At most ``LIMIT`` iterations are kept (the least recently used go first).
 Next to an iteration, a folder ``NAME.starts`` keeps where it starts for
 each other size of ``x0`` it has served (see ``_Iteration.adopt``): a later
 process serves those sizes at once.
@@ -25,6 +26,7 @@ import hashlib
 import logging
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -89,6 +91,7 @@ def load(name):
     path = directory() / name
     try:
         data = path.read_bytes()
+        os.utime(path)  # recently used: the last to be pruned
     except OSError:
         return None
     try:
@@ -101,9 +104,22 @@ def load(name):
     return iteration
 
 
+#: The most iterations kept; saving one more removes the least recently used
+#: (an edited package or another PyTensor leaves its files behind).
+LIMIT = 256
+
+
 def save(name, iteration):
     """Write ``iteration`` as ``name`` (atomically; a failure only logs)."""
-    _write(directory(), name, iteration)
+    folder = directory()
+    _write(folder, name, iteration)
+    try:
+        kept = sorted(folder.glob("*.pkl"), key=lambda path: path.stat().st_mtime)
+        for path in kept[: max(0, len(kept) - LIMIT)]:
+            path.unlink(missing_ok=True)
+            shutil.rmtree(folder / f"{path.name}.starts", ignore_errors=True)
+    except OSError as error:  # another process removed it first
+        _LOG.debug("could not prune the disk cache: %s", error)
 
 
 def save_start(name, shapes, start):
