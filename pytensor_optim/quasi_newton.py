@@ -243,13 +243,13 @@ def lbfgs(
     step = pt.switch(first, first_step, hyper.step_size)
     # PyTorch's tolerance_change: a slope above -tolerance_change ends the run
     # where it is (before any search)
+    slope = dot(g, direction)
     flat_slope = None
     if tolerance_change > 0:
-        flat_slope = pt.gt(dot(g, direction), -tolerance_change)
+        flat_slope = pt.gt(slope, -tolerance_change)
     if search is None:
-        descent = pt.lt(dot(g, direction), 0)
-        if flat_slope is not None:
-            descent = pt.and_(descent, pt.invert(flat_slope))
+        # a step only downhill, and (with tolerance_change) not on a flat slope
+        descent = pt.lt(slope, 0) if flat_slope is None else pt.invert(flat_slope)
         moved = axpy(pt.switch(descent, step, 0.0), direction, list(problem.params))
         evals, reasons = 1, [(pt.invert(descent), Status.LINE_SEARCH_FAILED)]
         search_updates = []
