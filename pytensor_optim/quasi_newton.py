@@ -246,7 +246,7 @@ def lbfgs(
     slope = dot(g, direction)
     flat_slope = None
     if tolerance_change > 0:
-        flat_slope = pt.gt(slope, -tolerance_change)
+        flat_slope = pt.gt(slope, -constant(tolerance_change, slope.dtype))
     if search is None:
         # a step only downhill, and (with tolerance_change) not on a flat slope
         descent = pt.lt(slope, 0) if flat_slope is None else pt.invert(flat_slope)
