@@ -7,6 +7,7 @@ the same rules on NumPy callables.
 """
 
 from . import _backends, line_search, schedules
+from ._algorithms import ALGORITHMS
 from ._protocol import Updates
 from ._stopping import Status
 from .adaptive import delta_bar_delta, sgd_qn
@@ -98,20 +99,6 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
-
-#: The rules by name, as accepted by ``minimize(..., opt_algo="sgd")``.
-ALGORITHMS = {
-    rule.__name__: rule
-    for rule in (
-        adadelta, adagrad, adam, adamax, adamw, asgd, gradient_descent, lbfgs,
-        bfgs, cg, sr1, fista,
-        nadam, nag, radam, rasmussen_cg,
-        rmsprop, rprop, sgd,
-        delta_bar_delta, momentum_descent, sgd_qn,
-        truncated_newton, hessian_free,
-        cmaes,
-    )
-}  # fmt: skip
 
 
 def __getattr__(name):

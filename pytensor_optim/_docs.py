@@ -57,6 +57,10 @@ try_newton_step : bool
     Replace a guess :math:`\\alpha` of ``step0`` or ``"quadratic"`` by
     :math:`\\min(1, 1.01\\alpha)`: the unit (Newton) step when the guess is
     close to or beyond it, for the quasi-Newton rules.""",
+    "{max_evals_per_iter}": """\
+max_evals_per_iter : int, optional
+    The most evaluations of one search; default: the search's own
+    ``max_evals``.""",
     "{returns}": """\
 Updates
     A dict ``{shared variable: new value}`` for ``pytensor.function``, with

@@ -12,7 +12,7 @@ conversion.
 JAX requires static shapes, and an output holding every iteration of a loop
 whose number of iterations is known only at run time has none. Outputs
 read through their last value only are what the loops of this package need
-(see :func:`pytensor_optim.line_search._core.last_or`), and PyTensor's
+(see :func:`pytensor_optim._scan.last_or`), and PyTensor's
 memory rewrites make them *untraced* states, one value carried from one
 iteration to the next: the JAX loop carries them. An output that
 keeps its history is supported when its buffer keeps at most one entry

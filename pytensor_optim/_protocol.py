@@ -15,6 +15,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Variable
+from pytensor.raise_op import Assert
 from pytensor.tensor.type import TensorType
 from pytensor.tensor.variable import TensorVariable
 
@@ -220,6 +221,14 @@ class Problem:
         else:
             self.gradients = _check_gradients(gradients, self.params, self.cost, algo)
         self.stop = _check_stop(stop)
+        if self.stop is not None and self.gradients is not None:
+            # a run-time guard, as the non-finite one: requested by stop
+            self.gradients = tuple(
+                _shape_checked(gradient, param, index)
+                for index, (param, gradient) in enumerate(
+                    zip(self.params, self.gradients, strict=True)
+                )
+            )
         self.base = _check_updates(updates, self.params, self.stop)
         self.labels = param_labels(self.params)
         self.slots = {}
@@ -760,6 +769,30 @@ def _check_gradients(gradients, params, cost, algo):
             gradient = pt.cast(gradient, param.dtype)
         checked.append(gradient)
     return tuple(checked)
+
+
+def _shape_checked(gradient, param, index):
+    """``gradient``, checked when the function runs to have ``param``'s shape.
+
+    Used when ``stop`` is given (without it, the minimal dictionary stays
+    exactly ``{p: p - lr * g}``). Only a gradient fed from outside the graph
+    (an input, a shared variable) is checked, for the lengths its type
+    leaves open: a value of another shape then raises an AssertionError
+    naming ``gradients[index]`` instead of a broadcasting error deep in the
+    rule. A computed gradient is left as it is, so that its arithmetic fuses
+    with the rule's (its shape follows from the graph that computes it).
+    """
+    if gradient.owner is not None:
+        return gradient
+    conditions = [
+        pt.eq(gradient.shape[axis], param.shape[axis])
+        for axis, length in enumerate(gradient.type.shape)
+        if length is None
+    ]
+    if not conditions:
+        return gradient
+    message = f"gradients[{index}] must have the shape of params[{index}] ({param})"
+    return Assert(message)(gradient, *conditions)
 
 
 def _known_shape(param):

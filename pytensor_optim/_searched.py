@@ -13,10 +13,10 @@ import numpy as np
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace
 
+from ._scan import last_or, like, loop
 from ._stopping import Status
 from ._vec import axpy
 from .line_search import Line, get_line_search
-from .line_search._core import last_or, like, loop
 
 __all__ = ["CurrentPoint", "current_point", "line_search_step", "searched"]
 

@@ -10,6 +10,7 @@ from pytensor.graph.basic import Constant, Variable
 __all__ = [
     "check_flag",
     "check_givens",
+    "check_max_evals",
     "concrete",
     "initial_value",
     "is_zero",
@@ -176,3 +177,14 @@ def as_scalar(value, name, dtype):
     if variable.dtype != dtype:
         variable = pt.cast(variable, dtype)
     return variable
+
+
+def check_max_evals(value, name):
+    """A positive integer budget of evaluations, or ``ValueError`` naming it."""
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool | np.bool_)
+        or value < 1
+    ):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

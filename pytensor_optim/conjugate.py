@@ -17,9 +17,8 @@ from ._interpolate import python_min
 from ._protocol import Problem
 from ._searched import current_point, line_search_step, searched
 from ._stopping import Status
-from ._validate import concrete
+from ._validate import check_max_evals, concrete
 from ._vec import MACHINE_EPSILON, constant, dot
-from .line_search._core import check_max_evals
 from .line_search._rasmussen import _Rasmussen
 
 __all__ = ["BETA", "cg", "rasmussen_cg"]
@@ -187,9 +186,7 @@ def cg(
         \dots` (counted from 0). ``None``: only the first iteration (and
         directions that are not descent directions) use :math:`-g`.
     {initial_step_parameters}
-    max_evals_per_iter : int, optional
-        The most evaluations of one search; default: the search's own
-        ``max_evals``.
+    {max_evals_per_iter}
     {stopping_parameters}
 
     Returns
@@ -488,7 +485,7 @@ def rasmussen_cg(
     if low is not None and high is not None and high <= low:
         raise ValueError(f"sig must be greater than rho={rho!r}, got {sig!r}")
     widest = str(np.result_type(*(p.dtype for p in problem.params)))
-    search = _Rasmussen._resolved(
+    search = _Rasmussen.from_checked(
         hyper.rho, hyper.sig, hyper.int, hyper.ext, per_search, mode
     )
 

@@ -3,21 +3,19 @@
 import numbers
 
 import numpy as np
-import pytensor
 import pytensor.tensor as pt
-from pytensor.gradient import pullback
 from pytensor.graph.basic import Variable
 from pytensor.graph.replace import graph_replace
 from pytensor.scan.utils import until
 from pytensor.tensor.variable import TensorVariable
 
 from ._docs import insert_docs
+from ._flat import Flat
+from ._hessian import gauss_newton_vector, hessian_vector
 from ._protocol import Problem
+from ._scan import check_mode, last_or, like, loop
 from ._validate import check_flag, check_range, initial_value
 from ._vec import constant
-from .line_search._core import _check_mode, last_or, like, loop
-from .newton import _exact_product
-from .quasi_newton import _Flat
 
 __all__ = ["hessian_free"]
 
@@ -53,31 +51,6 @@ def _check_positive_int(name, value):
     if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
-
-
-def _gauss_newton_product(params, outputs, loss, placeholders):
-    r"""The graph of :math:`J^\top H_L J v` (``v`` the placeholders)."""
-    params = list(params)
-    # J v by two pull-backs (Towns' trick), with the auxiliary cotangent in
-    # the outputs' dtype (pytensor's pushforward makes it floatX)
-    cotangent = pt.zeros_like(outputs)
-    transposed = pullback(outputs, params, cotangent, disconnected_inputs="ignore")
-    jv = pullback(
-        transposed, cotangent, list(placeholders), disconnected_inputs="ignore"
-    )
-    at = outputs.type()
-    loss_at = loss(at)
-    if not isinstance(loss_at, Variable) or getattr(loss_at.type, "ndim", None) != 0:
-        raise ValueError(
-            f"loss must map the model output to a scalar expression, got {loss_at!r}"
-        )
-    loss_gradient = pytensor.grad(loss_at, at)
-    # H_L u as the gradient of (dL/dz)^T u: an L-op, available for every Op
-    curvature = pytensor.grad(
-        (loss_gradient * pt.cast(jv, loss_gradient.dtype)).sum(), at
-    )
-    curvature = graph_replace(curvature, {at: outputs}, strict=False)
-    return pullback(outputs, params, curvature, disconnected_inputs="ignore")
 
 
 def _check_model(gauss_newton, outputs, loss, cost):
@@ -355,16 +328,16 @@ def hessian_free(
     tolerance = initial_value("cg_tolerance", cg_tolerance, low=0, low_open=True)
     check_range("cg_tolerance", tolerance, high=1, high_open=True)
     check_flag("armijo", armijo)
-    mode = _check_mode(mode)
+    mode = check_mode(mode)
 
-    flat = _Flat(problem.params, algo)
+    flat = Flat(problem.params, algo)
     dtype = flat.dtype
     params = list(problem.params)
     placeholders = [param.type() for param in params]
     if gauss_newton:
-        product = _gauss_newton_product(params, outputs, loss, placeholders)
+        product = gauss_newton_vector(params, outputs, loss, placeholders)
     else:
-        product = _exact_product(problem, placeholders)
+        product = hessian_vector(problem, placeholders)
 
     lam = problem.scalar("damping", initial_damping, dtype)
     previous = problem.slot("cg_solution")

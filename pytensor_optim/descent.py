@@ -5,7 +5,7 @@ import pytensor.tensor as pt
 from ._docs import insert_docs
 from ._protocol import Problem
 from ._searched import current_point, line_search_step, searched
-from .line_search._core import check_max_evals
+from ._validate import check_max_evals
 
 __all__ = ["gradient_descent"]
 
@@ -40,9 +40,7 @@ def gradient_descent(
         (see :mod:`pytensor_optim.line_search`). ``None``: the fixed step
         :math:`x - \alpha_0 g` with the gradient evaluated at the start of
         every call, as :func:`~pytensor_optim.sgd` does.
-    max_evals_per_iter : int, optional
-        The most evaluations of one search; default: the search's own
-        ``max_evals``.
+    {max_evals_per_iter}
     {stopping_parameters}
 
     Returns

@@ -10,9 +10,9 @@ from pytensor.graph.replace import graph_replace, vectorize_graph
 
 from ._compat import ifelse
 from ._docs import insert_docs
+from ._flat import Flat
 from ._protocol import Problem
 from ._stopping import Status
-from .quasi_newton import _Flat
 
 __all__ = ["cmaes"]
 
@@ -351,7 +351,7 @@ def cmaes(
             f"ftarget={ftarget!r} has no effect without stop: pass a shared integer "
             "scalar as stop to cmaes()"
         )
-    flat = _Flat(problem.params, "cmaes")
+    flat = Flat(problem.params, "cmaes")
     n, dtype = flat.size, flat.dtype
     if n == 0:
         raise ValueError(

@@ -722,11 +722,17 @@ def adam(
     .. [3] Reddi, Kale, Kumar (2018). On the convergence of Adam and beyond.
        ICLR.
     """
+    problem = Problem("adam", params, cost, gradients, stop, updates, stopping)
     return _adam(
-        "adam", params, cost, gradients, stop, updates, stopping,
-        step_size, beta1, beta2, epsilon, weight_decay, decoupled_weight_decay,
-        amsgrad,
-    )  # fmt: skip
+        problem,
+        step_size=step_size,
+        beta1=beta1,
+        beta2=beta2,
+        epsilon=epsilon,
+        weight_decay=weight_decay,
+        decoupled=decoupled_weight_decay,
+        amsgrad=amsgrad,
+    )
 
 
 @insert_docs
@@ -770,17 +776,23 @@ def adamw(
     .. [1] Loshchilov, Hutter (2019). Decoupled weight decay regularization.
        ICLR.
     """
+    problem = Problem("adamw", params, cost, gradients, stop, updates, stopping)
     return _adam(
-        "adamw", params, cost, gradients, stop, updates, stopping,
-        step_size, beta1, beta2, epsilon, weight_decay, True, amsgrad,
-    )  # fmt: skip
+        problem,
+        step_size=step_size,
+        beta1=beta1,
+        beta2=beta2,
+        epsilon=epsilon,
+        weight_decay=weight_decay,
+        decoupled=True,
+        amsgrad=amsgrad,
+    )
 
 
 def _adam(
-    algo, params, cost, gradients, stop, updates, stopping,
-    step_size, beta1, beta2, epsilon, weight_decay, decoupled, amsgrad,
-):  # fmt: skip
-    problem = Problem(algo, params, cost, gradients, stop, updates, stopping)
+    problem, *, step_size, beta1, beta2, epsilon, weight_decay, decoupled, amsgrad
+):
+    """The Adam step of :func:`adam` and :func:`adamw` on ``problem``."""
     check_flag("decoupled_weight_decay", decoupled)
     check_flag("amsgrad", amsgrad)
     hyper = _adam_hyperparameters(

@@ -1,25 +1,21 @@
 """Newton-type rules: truncated Newton (Newton-CG)."""
 
 import numbers
-import warnings
 
 import numpy as np
 import pytensor.tensor as pt
-from pytensor.gradient import (
-    DisconnectedInputError,
-    NullTypeGradError,
-    hessian_vector_product,
-)
 from pytensor.graph.replace import graph_replace
 from pytensor.scan.utils import until
 
 from ._docs import insert_docs
+from ._flat import Flat
+from ._hessian import hessian_vector
 from ._initial_step import InitialStep
 from ._protocol import Problem
+from ._scan import last_or, like, loop
 from ._searched import current_point, line_search_step, searched
+from ._validate import check_max_evals
 from ._vec import constant
-from .line_search._core import check_max_evals, last_or, like, loop
-from .quasi_newton import _Flat
 
 __all__ = ["truncated_newton"]
 
@@ -27,23 +23,6 @@ EXITS = ("curvature", "strong")
 HESSIAN_PRODUCTS = ("auto", "exact", "finite_difference")
 # mize's tolerance of the "strong" exit: g'z must fall by more than this
 _STRONG_TOLERANCE = 1e-15
-
-
-def _exact_product(problem, placeholders):
-    """The graph of :math:`H v` (``v`` the placeholders), or None if PyTensor
-    cannot differentiate the gradient of the cost."""
-    try:
-        with warnings.catch_warnings():
-            # an Op with the older L_op interface is asked for its derivative
-            warnings.simplefilter("ignore", FutureWarning)
-            return hessian_vector_product(
-                problem.cost,
-                list(problem.params),
-                list(placeholders),
-                disconnected_inputs="ignore",
-            )
-    except (NullTypeGradError, NotImplementedError, DisconnectedInputError):
-        return None
 
 
 @insert_docs
@@ -93,9 +72,7 @@ def truncated_newton(
         callable). ``"finite_difference"``: mize's forward differences of the
         gradient. ``"auto"``: exact when possible, else forward differences.
     {initial_step_parameters}
-    max_evals_per_iter : int, optional
-        The most evaluations of one search; default: the search's own
-        ``max_evals``.
+    {max_evals_per_iter}
     {stopping_parameters}
 
     Returns
@@ -217,13 +194,13 @@ def truncated_newton(
 
     # H v at the parameters, as a graph of placeholders v (before
     # current_point / line_search_step replace problem.gradients)
-    flat = _Flat(problem.params, algo)
+    flat = Flat(problem.params, algo)
     dtype = flat.dtype
     params = list(problem.params)
     placeholders = [param.type() for param in params]
     product = None
     if hessian_product != "finite_difference":
-        product = _exact_product(problem, placeholders)
+        product = hessian_vector(problem, placeholders)
         if product is None and hessian_product == "exact":
             raise ValueError(
                 f"hessian_product='exact': {algo}() cannot differentiate the "

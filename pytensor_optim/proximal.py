@@ -10,10 +10,17 @@ from pytensor.scan.utils import until
 
 from ._docs import insert_docs
 from ._protocol import Problem
+from ._scan import check_mode, last_or, loop
 from ._stopping import Status
-from ._validate import check_flag, check_range, initial_value, is_zero, resolve
+from ._validate import (
+    check_flag,
+    check_max_evals,
+    check_range,
+    initial_value,
+    is_zero,
+    resolve,
+)
 from ._vec import dot
-from .line_search._core import _check_mode, check_max_evals, last_or, loop
 
 __all__ = ["fista", "prox_box", "prox_l1", "prox_nonneg"]
 
@@ -175,7 +182,7 @@ def fista(
     check_flag("accelerated", accelerated)
     if errthres is not None:
         resolve(errthres, "errthres", "float64", low=0)
-    mode = _check_mode(mode)
+    mode = check_mode(mode)
     dtype = str(np.result_type(*(p.dtype for p in problem.params)))
     eta = problem.resolve("L_step", L_step, dtype, low=1, low_open=True)
 

@@ -1,22 +1,20 @@
 """Quasi-Newton rules."""
 
-import contextvars
 import numbers
 
 import numpy as np
 import pytensor.tensor as pt
 
 from ._docs import insert_docs
+from ._flat import Flat
 from ._initial_step import InitialStep, check_step0, first_guess
 from ._protocol import Problem
 from ._searched import current_point, line_search_step, searched
-from ._state import param_shape
 from ._stopping import Status
 from ._two_loop import two_loop
-from ._validate import check_flag, check_range
+from ._validate import check_flag, check_max_evals, check_range
 from ._vec import MACHINE_EPSILON, axpy, constant, dot, sum_abs
 from .line_search import more_thuente
-from .line_search._core import check_max_evals
 from .line_search._strong_wolfe import _StrongWolfe as StrongWolfe
 
 __all__ = ["bfgs", "lbfgs", "sr1"]
@@ -214,7 +212,7 @@ def lbfgs(
     # oldest dropped) when it passes the curvature test, which also sets
     # gamma = y's / y'y; then d = -H g by the two-loop recursion. One node
     # over all parameters (see _two_loop).
-    flat = _Flat(problem.params, "lbfgs")
+    flat = Flat(problem.params, "lbfgs")
     relative = curvature_test == "relative"
     flat_direction, flat_s_history, flat_y_history, new_stored, new_gamma = two_loop(
         flat.join(g),
@@ -329,71 +327,6 @@ def _sr1_update(inverse_hessian, s, y):
     return pt.switch(skip, inverse_hessian, inverse_hessian + pt.outer(v, v) / vy)
 
 
-#: Whether :class:`_Flat` gives a single vector parameter's size to the graph
-#: as a static shape (later nodes then skip their run-time shape checks). The
-#: NumPy interface builds with it off, so that one compiled iteration of
-#: ``lbfgs`` serves vectors of every size.
-static_sizes = contextvars.ContextVar("static_sizes", default=True)
-
-
-class _Flat:
-    """The parameters as one vector, in their widest dtype (for a dense matrix)."""
-
-    def __init__(self, params, algo):
-        self.dtype = str(np.result_type(*(param.dtype for param in params)))
-        self.shapes = [param_shape(param, algo) for param in params]
-        self.dtypes = [param.dtype for param in params]
-        sizes = [int(np.prod(shape, dtype=np.int64)) for shape in self.shapes]
-        self.ends = np.cumsum(sizes).tolist()
-        self.size = self.ends[-1]
-
-    def join(self, tensors):
-        """One vector of ``tensors`` aligned with the parameters."""
-        return pt.concatenate([pt.cast(t, self.dtype).flatten() for t in tensors])
-
-    def join_rows(self, histories):
-        """One ``(m, size)`` matrix of per-parameter histories ``(m, *shape)``."""
-        return pt.concatenate(
-            [pt.cast(h, self.dtype).reshape((h.shape[0], -1)) for h in histories],
-            axis=1,
-        )
-
-    def _one_vector(self):
-        # one vector parameter is its own flat vector: no slice, no reshape
-        return len(self.shapes) == 1 and len(self.shapes[0]) == 1
-
-    def split_rows(self, history):
-        """The pieces of the ``(m, size)`` ``history``, ``(m, *shape)`` each."""
-        if self._one_vector() and not static_sizes.get():
-            return [pt.cast(history, self.dtypes[0])]
-        if self._one_vector():
-            shape = (history.type.shape[0], *self.shapes[0])
-            return [pt.specify_shape(pt.cast(history, self.dtypes[0]), shape)]
-        starts = [0, *self.ends[:-1]]
-        m = history.shape[0]
-        return [
-            pt.cast(history[:, start:end].reshape((m, *shape)), dtype)
-            for start, end, shape, dtype in zip(
-                starts, self.ends, self.shapes, self.dtypes, strict=True
-            )
-        ]
-
-    def split(self, vector):
-        """The pieces of ``vector``, shaped and typed like the parameters."""
-        if self._one_vector() and not static_sizes.get():
-            return [pt.cast(vector, self.dtypes[0])]
-        if self._one_vector():
-            # its static shape spares later nodes their runtime shape checks
-            return [pt.specify_shape(pt.cast(vector, self.dtypes[0]), self.shapes[0])]
-        starts = [0, *self.ends[:-1]]
-        return [
-            pt.cast(vector[start:end].reshape(shape), dtype)
-            for start, end, shape, dtype in zip(
-                starts, self.ends, self.shapes, self.dtypes, strict=True
-            )
-        ]
-
-
 def _is_descent(gradient, direction):
     # NaN compares false: a non-finite direction is not a descent direction
     return pt.lt(pt.dot(gradient, direction), 0)
@@ -431,7 +364,7 @@ def _dense_quasi_newton(
         try_newton_step=try_newton_step,
     )
     current = current_point(problem, search)
-    flat = _Flat(problem.params, algo)
+    flat = Flat(problem.params, algo)
     n, dtype = flat.size, flat.dtype
     inverse_hessian = problem.scalar("inverse_hessian", np.eye(n), dtype, (n, n))
     previous_gradient = problem.scalar("previous_gradient", 0.0, dtype, (n,))
@@ -512,9 +445,7 @@ def bfgs(
         Scale :math:`H_0 = I` by :math:`s^\top y / y^\top y` before the first
         update (Nocedal & Wright, eq. 6.20).
     {initial_step_parameters}
-    max_evals_per_iter : int, optional
-        The most evaluations of one search; default: the search's own
-        ``max_evals``.
+    {max_evals_per_iter}
     {stopping_parameters}
 
     Returns
@@ -632,9 +563,7 @@ def sr1(
         Scale :math:`H_0 = I` by :math:`s^\top y / y^\top y` before the first
         update (Nocedal & Wright, eq. 6.20).
     {initial_step_parameters}
-    max_evals_per_iter : int, optional
-        The most evaluations of one search; default: the search's own
-        ``max_evals``.
+    {max_evals_per_iter}
     {stopping_parameters}
 
     Returns

@@ -14,7 +14,9 @@ from functools import reduce
 
 import numpy as np
 import pytensor.tensor as pt
+from pytensor.tensor.type import TensorType
 
+from ._compat import ifelse
 from ._docs import insert_docs
 from ._protocol import Problem, Updates, split_updates
 from ._state import new_scalar
@@ -359,7 +361,9 @@ def skip_nonfinite(updates, values, count_skipped=True):
     For training loops without ``stop``: every update in ``updates``
     (parameters, moments, counters) becomes ``switch(finite, new, old)``,
     with ``finite`` true when every element of every expression in
-    ``values`` (typically the cost and the gradients) is finite.
+    ``values`` (typically the cost and the gradients) is finite. State that
+    is not a tensor (``cmaes``'s random generator) is kept the same way,
+    with ``ifelse``, so a skipped step draws nothing.
 
     Parameters
     ----------
@@ -385,7 +389,7 @@ def skip_nonfinite(updates, values, count_skipped=True):
     finite = reduce(pt.and_, (pt.all(pt.isfinite(v)) for v in values))
     state = getattr(updates, "_state", ())
     result = Updates(
-        [(k, pt.switch(finite, v, k)) for k, v in updates.items()],
+        [(k, _kept_unless(finite, v, k)) for k, v in updates.items()],
         params=getattr(updates, "params", ()),
         slots=getattr(updates, "slots", {}),
         counter=getattr(updates, "counter", None),
@@ -398,6 +402,14 @@ def skip_nonfinite(updates, values, count_skipped=True):
         result.slots = {**result.slots, "skipped": skipped}
         result._state = (*state, (skipped, initial))
     return result
+
+
+def _kept_unless(finite, new, old):
+    """``new`` where ``finite``, else ``old``: a tensor is switched, other
+    state (a random generator) is chosen by ``ifelse``."""
+    if isinstance(old.type, TensorType):
+        return pt.switch(finite, new, old)
+    return ifelse(finite, new, old)
 
 
 def _as_list(values, name):

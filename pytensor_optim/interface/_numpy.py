@@ -13,9 +13,10 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import equal_computations
 from pytensor.graph.traversal import graph_inputs
 
+from .._algorithms import ALGORITHMS, derivative_free
+from .._flat import static_sizes
 from .._keys import options_key
 from .._stopping import Status
-from ..quasi_newton import static_sizes
 from . import _disk
 from ._ops import Binding, SecondOrder, Tracker, callable_cost, callable_ops
 from ._structure import Structure
@@ -30,8 +31,6 @@ _DEFAULTS = {"max_iter": 1000, "gtol": 1e-5}
 
 
 def _algorithm(opt_algo):
-    from .. import ALGORITHMS
-
     if isinstance(opt_algo, str):
         try:
             return ALGORITHMS[opt_algo]
@@ -52,7 +51,7 @@ def _check_callables(f, df, algo):
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
     if df is None:
-        if not getattr(algo, "derivative_free", False):
+        if not derivative_free(algo):
             name = getattr(algo, "__name__", repr(algo))
             raise ValueError(
                 f"{name} needs gradients: pass df (a callable), df=True (f returns "
@@ -184,7 +183,7 @@ class minimize_iterator:  # the seed's lower-case name
         self._detached = None
         self.status = Status.RUNNING
         defaults = dict(_DEFAULTS)
-        if getattr(algo, "derivative_free", False):
+        if derivative_free(algo):
             del defaults["gtol"]  # no gradient to stop on
         options = {**defaults, **kwargs}
         options = {key: value for key, value in options.items() if value is not None}

@@ -23,6 +23,7 @@ from pytensor.tensor.variable import TensorVariable
 from scipy.optimize import Bounds, NonlinearConstraint, OptimizeResult
 from scipy.sparse.linalg import LinearOperator
 
+from .._algorithms import ALGORITHMS, derivative_free
 from .._stopping import Status
 from ..conjugate import cg
 from ..curvature import hessian_free
@@ -210,6 +211,22 @@ def _check_params(params, cost, replace):
     return tuple(params)
 
 
+def _check_used(params, outputs):
+    """Raise ValueError for a parameter that no output depends on.
+
+    SciPy would see a zero gradient for it and report convergence with the
+    parameter left where it was, which hides a mistake (a parameter that
+    ``givens`` cut off, or a cost built from other variables).
+    """
+    leaves = set(_leaves(outputs))
+    for index, param in enumerate(params):
+        if param not in leaves:
+            raise ValueError(
+                f"params[{index}] ({param}) does not appear in the cost or the "
+                "constraints, so minimising cannot move it: remove it from params"
+            )
+
+
 def _check_closed(outputs, known, name):
     """Raise ValueError when ``outputs`` need a symbolic input not in ``known``."""
     for variable in _leaves(outputs):
@@ -395,9 +412,11 @@ class ScipyOptimizer:
         For a cost that is not a float expression, params that are not float
         shared variables, constraints that are not expressions.
     ValueError
-        For a non-scalar cost or constraint, duplicate params, bounds that do
-        not broadcast to their parameter's shape or have ``low > high``, and
-        symbolic inputs that are neither in ``inputs`` nor in ``givens``.
+        For a non-scalar cost or constraint, duplicate params, a parameter
+        that neither the cost nor the constraints depend on (SciPy would
+        report convergence without moving it), bounds that do not broadcast
+        to their parameter's shape or have ``low > high``, and symbolic
+        inputs that are neither in ``inputs`` nor in ``givens``.
 
     Notes
     -----
@@ -478,6 +497,7 @@ class ScipyOptimizer:
         _check_closed([cost], self.inputs, "cost")
         _check_closed(equalities, self.inputs, "equalities")
         _check_closed(inequalities, self.inputs, "inequalities")
+        _check_used(self.params, [cost, *equalities, *inequalities])
 
         values = [param.get_value(borrow=True) for param in self.params]
         self._shapes = tuple(value.shape for value in values)
@@ -869,8 +889,6 @@ def _rule(method):
     if method is None:
         method = "lbfgs"
     if isinstance(method, str):
-        from .. import ALGORITHMS
-
         if method not in ALGORITHMS and method.lower() in ALGORITHMS:
             method = method.lower()
         elif method.lower() in _COUNTERPARTS:
@@ -1029,7 +1047,7 @@ def _objective(fun, jac, args, algo):
         raise TypeError(f"fun must be callable, got {type(fun).__name__}")
     f = _WithArgs(fun, args) if args else fun
     if jac is None or jac is False:
-        return f, None if getattr(algo, "derivative_free", False) else "2-point"
+        return f, None if derivative_free(algo) else "2-point"
     if jac is True:
         return f, True
     if isinstance(jac, str):

@@ -6,8 +6,9 @@ import numpy as np
 import pytensor.tensor as pt
 
 from .._interpolate import python_max
-from .._validate import check_range
-from ._core import LineSearch, _check_fraction, _check_mode, check_max_evals
+from .._scan import check_mode
+from .._validate import check_max_evals, check_range
+from ._core import LineSearch, _check_fraction
 
 # mize's smallest step, sqrt(.Machine$double.eps) = 2^-26, in every dtype (it
 # is exact in float32 too)
@@ -21,7 +22,7 @@ class _BoldDriver(LineSearch):
     stop_on_non_finite = False
 
     def __init__(self, step_up, step_down, step_up_mode, max_evals, mode):
-        self.mode = _check_mode(mode)
+        self.mode = check_mode(mode)
         if isinstance(step_up, bool | np.bool_) or not isinstance(
             step_up, numbers.Real
         ):

@@ -5,8 +5,9 @@ import numbers
 import numpy as np
 import pytensor.tensor as pt
 
-from .._validate import check_range
-from ._core import LineSearch, _check_fraction, _check_mode, check_max_evals
+from .._scan import check_mode
+from .._validate import check_max_evals, check_range
+from ._core import LineSearch, _check_fraction
 
 # The stage a trial belongs to: expanding the initial bracket (B1-B3), the
 # secant step of secant^2 (S1), its second secant step (S2-S4), or the
@@ -41,7 +42,7 @@ class _HagerZhang(LineSearch):
     stop_on_non_finite = False
 
     def __init__(self, c1, c2, epsilon, theta, gamma, expansion, max_evals, mode):
-        self.mode = _check_mode(mode)
+        self.mode = check_mode(mode)
         # the approximate Wolfe conditions need 2 c1 - 1 < 0
         self.c1 = _check_fraction("c1", c1, high=0.5)
         # delta <= sigma < 1 (Hager and Zhang allow equality)

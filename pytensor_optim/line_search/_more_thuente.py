@@ -6,9 +6,10 @@ import numpy as np
 import pytensor.tensor as pt
 
 from .._interpolate import python_max, python_min
-from .._validate import check_range
+from .._scan import check_mode
+from .._validate import check_max_evals, check_range
 from . import _fused
-from ._core import LineSearch, _check_fraction, _check_mode, check_max_evals, run
+from ._core import LineSearch, _check_fraction, run
 from ._dcsrch import CONVERGED, FIELDS, RUNNING, XTRAPU, dcsrch_step, returns_point
 
 
@@ -18,7 +19,7 @@ class _MoreThuente(LineSearch):
     stop_on_non_finite = False
 
     def __init__(self, c1, c2, xtol, min_step, max_step, max_evals, mode):
-        self.mode = _check_mode(mode)
+        self.mode = check_mode(mode)
         self.c1 = _check_fraction("c1", c1)
         self.c2 = _number("c2", c2)
         check_range("c2", self.c2, low=self.c1, high=1.0, high_open=True)

@@ -6,8 +6,9 @@ import numbers
 import numpy as np
 import pytensor.tensor as pt
 
-from .._validate import check_range
-from ._core import LineSearch, _check_fraction, _check_mode, check_max_evals
+from .._scan import check_mode
+from .._validate import check_max_evals, check_range
+from ._core import LineSearch, _check_fraction
 
 __all__ = ["extrapolation_step", "interpolation_step", "rasmussen"]
 
@@ -16,7 +17,7 @@ class _Rasmussen(LineSearch):
     name = "rasmussen"
 
     def __init__(self, c1, c2, interpolation, extrapolation, max_evals, mode):
-        self.mode = _check_mode(mode)
+        self.mode = check_mode(mode)
         self.c1 = _check_fraction("c1", c1)
         self.c2 = _check_fraction("c2", c2, low=self.c1)
         self.interpolation = _check_fraction("interpolation", interpolation, high=0.5)
@@ -32,10 +33,10 @@ class _Rasmussen(LineSearch):
         self.budget = None
 
     @classmethod
-    def _resolved(cls, c1, c2, interpolation, extrapolation, max_evals, mode):
+    def from_checked(cls, c1, c2, interpolation, extrapolation, max_evals, mode):
         """A search with constants already validated (scalar tensors allowed)."""
         search = object.__new__(cls)
-        search.mode = _check_mode(mode)
+        search.mode = check_mode(mode)
         search.c1, search.c2 = c1, c2
         search.interpolation, search.extrapolation = interpolation, extrapolation
         search.max_evals = check_max_evals(max_evals, "max_evals")

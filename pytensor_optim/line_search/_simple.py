@@ -3,7 +3,9 @@
 import numpy as np
 import pytensor.tensor as pt
 
-from ._core import LineSearch, _check_fraction, _check_mode, check_max_evals
+from .._scan import check_mode
+from .._validate import check_max_evals
+from ._core import LineSearch, _check_fraction
 
 
 class _Backtracking(LineSearch):
@@ -11,7 +13,7 @@ class _Backtracking(LineSearch):
     stop_on_non_finite = False
 
     def __init__(self, c1, shrink, max_evals, mode):
-        self.mode = _check_mode(mode)
+        self.mode = check_mode(mode)
         self.c1 = _check_fraction("c1", c1)
         self.shrink = _check_fraction("shrink", shrink)
         self.max_evals = check_max_evals(max_evals, "max_evals")

@@ -6,8 +6,9 @@ import numpy as np
 import pytensor.tensor as pt
 
 from .._interpolate import cubic_minimizer, python_max, python_min
-from .._validate import check_range
-from ._core import LineSearch, _check_fraction, _check_mode, check_max_evals
+from .._scan import check_mode
+from .._validate import check_max_evals, check_range
+from ._core import LineSearch, _check_fraction
 
 _BRACKETING, _ZOOM, _FINISHED = 0, 1, 2
 
@@ -16,7 +17,7 @@ class _StrongWolfe(LineSearch):
     name = "strong_wolfe"
 
     def __init__(self, c1, c2, tolerance_change, max_evals, mode):
-        self.mode = _check_mode(mode)
+        self.mode = check_mode(mode)
         self.c1 = _check_fraction("c1", c1)
         self.c2 = _check_fraction("c2", c2, low=self.c1)
         if isinstance(tolerance_change, bool) or not isinstance(
