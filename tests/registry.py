@@ -6,6 +6,8 @@ on the conformance problem (a convex quadratic) within ``max_calls`` calls.
 
 from dataclasses import dataclass, field
 
+import pytest
+
 import pytensor_optim as po
 
 
@@ -407,3 +409,44 @@ RULES = [
 ]
 
 IDS = [rule.id for rule in RULES]
+
+#: Entries that configure a rule an earlier entry already covers (sgd with
+#: momentum after sgd, cg with the FR formula after cg): checks of code that
+#: every configuration runs the same way take them with ``-m slow`` only.
+VARIANT_IDS = frozenset(
+    rule.id
+    for index, rule in enumerate(RULES)
+    if any(other.function is rule.function for other in RULES[:index])
+)
+
+
+#: Rules whose functions take seconds to compile even in FAST_COMPILE
+#: (hessian_free: three loops). The checks that ``every_rule(variants=False)``
+#: marks (the tolerances gtol, ftol, xtol, shapes with 1s and 0s, state names)
+#: test code that every rule shares; max_iter, max_evals, float32, the
+#: non-finite guard, checkpoints and convergence stay in the default run.
+SLOW_TO_COMPILE = frozenset({"hessian_free"})
+
+
+def every_rule(variants=True):
+    """``rule`` parametrised over the registry; with ``variants=False``, the
+    entries of ``VARIANT_IDS`` and ``SLOW_TO_COMPILE`` are marked slow."""
+    slow = set() if variants else VARIANT_IDS | SLOW_TO_COMPILE
+    return pytest.mark.parametrize(
+        "rule",
+        [
+            pytest.param(
+                rule, id=rule.id, marks=pytest.mark.slow if rule.id in slow else ()
+            )
+            for rule in RULES
+        ],
+    )
+
+
+def quick_first(cases, quick=1):
+    """Parameters of a check's cases: the first ``quick`` in the default run,
+    the others with ``-m slow`` (``cases`` maps ids to values)."""
+    return [
+        pytest.param(value, id=name, marks=pytest.mark.slow if index >= quick else ())
+        for index, (name, value) in enumerate(cases.items())
+    ]

@@ -33,8 +33,8 @@ from pytensor.scan.utils import until
 
 import pytensor_optim as po
 from pytensor_optim._compat import ifelse
+from pytensor_optim._scan import last_or, loop
 from pytensor_optim.line_search import get_line_search
-from pytensor_optim.line_search._core import last_or, loop
 
 from .problems import ZOO
 

@@ -98,7 +98,9 @@ def test_bfgs_update_satisfies_the_secant_equation(rng):
     y = spd(rng, 4) @ s
     new = function(h, s, y)
     np.testing.assert_allclose(new @ y, s, rtol=1e-10)
-    np.testing.assert_allclose(new, new.T, rtol=1e-12)
+    # H y and y'H are two BLAS calls: the triangles agree to the rounding of
+    # the largest terms (|H| rho |s||y|), not to that of each entry
+    np.testing.assert_allclose(new, new.T, rtol=1e-12, atol=1e-13 * abs(new).max())
 
 
 def test_bfgs_update_skips_a_pair_without_curvature(rng):
@@ -160,6 +162,12 @@ def gradient(x):
     return A @ x - B
 
 
+def rounding_of_gradient(x):
+    """A bound on the rounding of A x - B summed in any order, with or
+    without fused multiply-adds: a few units of |A||x| + |B|."""
+    return 8 * EPS * (np.abs(A) @ np.abs(x) + np.abs(B)).max()
+
+
 @pytest.mark.parametrize("rule", [po.bfgs, po.sr1])
 @pytest.mark.parametrize("counter", [1, 2], ids=["first-update", "later"])
 def test_one_iteration_matches_mize(rule, counter, rng):
@@ -179,7 +187,12 @@ def test_one_iteration_matches_mize(rule, counter, rng):
     np.testing.assert_allclose(new_h, expected_h, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(direction, expected_p, rtol=1e-10, atol=1e-14)
     assert accepted > 0
-    np.testing.assert_allclose(new_x, x + accepted * expected_p, rtol=1e-12)
+    # x + a p rounds each term (a component may cancel), and p is only known
+    # to the direction's tolerance above
+    scale = np.abs(x).max() + accepted * np.abs(expected_p).max()
+    np.testing.assert_allclose(
+        new_x, x + accepted * expected_p, rtol=1e-10, atol=1e-13 * scale
+    )
 
 
 def test_scale_hess_false_keeps_the_first_matrix(rng):
@@ -205,7 +218,11 @@ def test_first_iteration_is_steepest_descent(rng):
         po.bfgs, x, np.eye(4), np.zeros(4), np.zeros(4), 0.0, 0
     )
     np.testing.assert_array_equal(new_h, np.eye(4))
-    np.testing.assert_allclose(direction, -gradient(x), rtol=1e-14)
+    # -I g: the graph's A x (a matrix product) and NumPy's (a matrix-vector
+    # product) may sum apart; A x - B may cancel: to the rounding of |A||x| + |B|
+    np.testing.assert_allclose(
+        direction, -gradient(x), rtol=1e-14, atol=rounding_of_gradient(x)
+    )
 
 
 def test_sr1_falls_back_to_bfgs_then_to_steepest_descent():
@@ -220,8 +237,12 @@ def test_sr1_falls_back_to_bfgs_then_to_steepest_descent():
     sr1_matrix = sr1_numpy(np.eye(4), s, y)
     assert v @ (-sr1_matrix @ v) > 0  # the SR1 direction is uphill
     expected = bfgs_numpy(np.eye(4), s, y)
-    np.testing.assert_allclose(new_h, expected, rtol=1e-10)
-    np.testing.assert_allclose(direction, -expected @ v, rtol=1e-10)
+    # the graph's y = g - g_old carries the rounding of its g (not NumPy's
+    # A x - B): entries 0 in exact arithmetic come out to that rounding times
+    # rho |s| |H| (about 4 here; the factor 1e3 covers it with room)
+    atol = 1e3 * rounding_of_gradient(x)
+    np.testing.assert_allclose(new_h, expected, rtol=1e-10, atol=atol)
+    np.testing.assert_allclose(direction, -expected @ v, rtol=1e-10, atol=atol)
 
     # an indefinite H, SR1 skipped (s = H y) and no curvature for BFGS
     # (y's = y'Hy < 0): steepest descent, H kept
@@ -231,8 +252,12 @@ def test_sr1_falls_back_to_bfgs_then_to_steepest_descent():
     x = np.linalg.solve(A, B + y)  # g = y, -Hg = y: uphill
     g_old = gradient(x) - y
     new_h, direction, _, _ = one_step(po.sr1, x, h, g_old, s, 1.0, 2)
-    np.testing.assert_array_equal(new_h, h)
-    np.testing.assert_allclose(direction, -y, rtol=1e-14)
+    # v = s - H y is 0 only if the graph's g is NumPy's to the last bit; if
+    # not, v = H dy (dy: that rounding) may pass the skip test, and the update
+    # |dy|^2 / |dy_1| <= rounding * (rounding / ulp(1)), below 1e3 roundings
+    np.testing.assert_allclose(new_h, h, rtol=0, atol=1e3 * rounding_of_gradient(x))
+    # -g: y to the rounding of the graph's A x - B
+    np.testing.assert_allclose(direction, -y, rtol=0, atol=rounding_of_gradient(x))
 
 
 def test_bfgs_falls_back_to_steepest_descent():
@@ -242,8 +267,9 @@ def test_bfgs_falls_back_to_steepest_descent():
     y = np.array([0.0, 1.0, 0.0, 0.0])
     x = np.linalg.solve(A, B + y)
     new_h, direction, _, _ = one_step(po.bfgs, x, h, gradient(x) - y, -y, 1.0, 2)
-    np.testing.assert_array_equal(new_h, h)
-    np.testing.assert_allclose(direction, -y, rtol=1e-14)
+    np.testing.assert_array_equal(new_h, h)  # y's = -1: the switch keeps H
+    # -g: y to the rounding of the graph's A x - B
+    np.testing.assert_allclose(direction, -y, rtol=0, atol=rounding_of_gradient(x))
 
 
 # ---- several parameters, one vector ------------------------------------------------
@@ -338,8 +364,15 @@ def run_scipy(problem, method):
     return result.x
 
 
-@pytest.mark.parametrize("rule", [po.bfgs, po.sr1])
-@pytest.mark.parametrize("name", PROBLEMS)
+@pytest.mark.parametrize(
+    "rule, name",
+    [(po.bfgs, name) for name in PROBLEMS]
+    # sr1 shares the iteration: two problems in the default run
+    + [
+        pytest.param(po.sr1, name, marks=() if index < 2 else pytest.mark.slow)
+        for index, name in enumerate(PROBLEMS)
+    ],
+)
 def test_finds_scipys_bfgs_minimiser(rule, name):
     problem = ZOO[name]
     c2 = 0.9 if rule is po.bfgs else 0.1

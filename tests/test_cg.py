@@ -17,6 +17,13 @@ from .problems import ZOO
 
 EPS = np.finfo(np.float64).eps
 VARIANTS = ["FR", "CD", "DY", "HS", "HS+", "PR", "PR+", "LS", "HZ", "HZ+", "PRFR"]
+# Runs of whole iterations differ between variants only in beta, which
+# test_beta_matches_mize checks for every variant: the default run takes the
+# default (PR+), FR and HZ whole, the others with -m slow.
+RUN_VARIANTS = [
+    pytest.param(v, marks=() if v in ("PR+", "FR", "HZ") else pytest.mark.slow)
+    for v in VARIANTS
+]
 
 
 def search():
@@ -131,6 +138,13 @@ def gradient(x):
     return A @ x - B
 
 
+def rounding_of_gradient(x):
+    """A bound on the rounding of A x - B summed in any order, with or
+    without fused multiply-adds (the graph's matrix product against NumPy's
+    matrix-vector product): a few units of |A||x| + |B|."""
+    return 8 * np.finfo(np.float64).eps * (np.abs(A) @ np.abs(x) + np.abs(B)).max()
+
+
 def quadratic(x0):
     param = pytensor.shared(np.array(x0, dtype="float64"), name="x")
     return param, 0.5 * pt.dot(param, pt.dot(A, param)) - pt.dot(B, param)
@@ -149,7 +163,7 @@ def one_step(x, g_old, p_old, counter, **kwargs):
     return direction.get_value()
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", RUN_VARIANTS)
 def test_one_iteration_matches_mize(variant, rng):
     for _ in range(2):
         x = rng.normal(size=4)
@@ -180,14 +194,18 @@ def test_an_uphill_direction_falls_back_to_steepest_descent(rng):
     beta = mize_beta("FR", g, g_old, g)
     assert g @ (-g + beta * g) > 0
     direction = one_step(x, g_old, g, 1, variant="FR")
-    np.testing.assert_allclose(direction, -g, rtol=1e-14)
+    # -g as the graph computes it: NumPy's g to the rounding of A x - B
+    np.testing.assert_allclose(direction, -g, rtol=0, atol=rounding_of_gradient(x))
 
 
 def test_first_iteration_is_steepest_descent(rng):
     x = rng.normal(size=4)
     # whatever the state holds: counter 0 is the first iteration
     direction = one_step(x, rng.normal(size=4), rng.normal(size=4), 0)
-    np.testing.assert_allclose(direction, -gradient(x), rtol=1e-14)
+    # -g as the graph computes it: NumPy's g to the rounding of A x - B
+    np.testing.assert_allclose(
+        direction, -gradient(x), rtol=0, atol=rounding_of_gradient(x)
+    )
 
 
 @pytest.mark.parametrize("restart_every", [None, 1, 3])
@@ -261,7 +279,7 @@ def run_rule(problem, gtol=1e-6, max_iter=2000, dtype="float64", **kwargs):
     return x.get_value(), po.Status(int(updates.status.get_value())), updates
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", RUN_VARIANTS)
 @pytest.mark.parametrize("name", ["ill_conditioned_quadratic", "rosenbrock"])
 def test_every_variant_solves(name, variant):
     problem = ZOO[name]

@@ -286,7 +286,11 @@ def check_generations(transcription, lam, active, generations=8):
         step()
         after = updates.state_dict()
         decompositions.add(int(after["cmaes.eigen_evals"]))
-        np.testing.assert_allclose(x.get_value(), expected["mean"], rtol=1e-10)
+        # a coordinate of the mean may pass through 0: absolutely to the
+        # rounding of the steps that move it (sigma), relatively otherwise
+        np.testing.assert_allclose(
+            x.get_value(), expected["mean"], rtol=1e-10, atol=1e-12 * expected["sigma"]
+        )
         for key in ("sigma", "C", "path_sigma", "path_c"):
             np.testing.assert_allclose(
                 after[f"cmaes.{key}"], expected[key], rtol=1e-10, atol=1e-14

@@ -219,16 +219,26 @@ def barrier_outputs(skip=None, max_evals=6):
     return line_outputs(line, more_thuente(max_evals=max_evals))
 
 
-def compare_modes(outputs, inputs=(), values=(), rtol=1e-12):
-    """The outputs under Numba (one fused node) and in the reference mode,
-    equal to ``rtol``; returns Numba's."""
+def compare_modes(outputs, inputs=(), values=(), rtol=1e-10, atol=1e-12):
+    """The outputs under Numba (one fused node) and in the reference mode:
+    counts and flags equal, values to ``rtol`` and to ``atol`` times their
+    largest magnitude (at least 1); returns Numba's."""
     numba = pytensor.function(list(inputs), outputs, mode="NUMBA")
     assert any(isinstance(op, FusedMoreThuenteSearch) for op in nodes(numba))
     ours = numba(*values)
     theirs = pytensor.function(list(inputs), outputs, mode=REFERENCE)(*values)
     for a, b in zip(ours, theirs, strict=True):
-        assert np.asarray(a).dtype == np.asarray(b).dtype
-        np.testing.assert_allclose(a, b, rtol=rtol)
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.dtype == b.dtype
+        if not np.issubdtype(b.dtype, np.floating):
+            np.testing.assert_array_equal(a, b)
+            continue
+        # Numba's loop and NumPy's graph sum and fuse apart, and the
+        # interpolation carries that rounding into the step, the cost and the
+        # gradient (as in assert_same_search); a gradient component near 0 (at
+        # a minimiser along the line) to the rounding of the largest
+        scale = max(1.0, float(np.abs(b).max()))
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol * scale)
     return ours
 
 
@@ -317,7 +327,9 @@ def test_float32_slopes_summed_as_the_driver(rng):
         [x], [direction], cost, [gradient], objective=(cost, [gradient]),
         initial_step=np.float32(1e-3),
     )  # fmt: skip
-    compare_modes(line_outputs(line, more_thuente()), rtol=1e-5)
+    # float32 rounding (6e-8) of 10^4 terms summed in float64, carried by
+    # the interpolation: 1e-5 of the values and of the largest component
+    compare_modes(line_outputs(line, more_thuente()), rtol=1e-5, atol=1e-5)
 
 
 def test_several_parameters_and_data(rng):

@@ -355,6 +355,7 @@ def test_a_later_process_loads_what_an_earlier_one_compiled(tmp_path, rule):
     assert (compiled, loaded) == (1, 0)
 
 
+@pytest.mark.slow  # cmaes's eigh: compiled in each of two processes
 def test_what_cannot_be_pickled_is_compiled_again(tmp_path):
     """cmaes's eigendecomposition does not pickle: each process compiles it
     (once per size: its graph depends on n), with the same runs."""

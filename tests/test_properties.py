@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytensor
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .conftest import compile_step
-from .registry import IDS, RULES
+from .registry import every_rule
 
 shapes = st.lists(
     st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple),
@@ -24,9 +23,10 @@ def scaled(kwargs, factor):
     }
 
 
-@pytest.mark.parametrize("rule", RULES, ids=IDS)
+# other configurations of a rule (registry.VARIANT_IDS) with -m slow only
+@every_rule(variants=False)
 @settings(
-    max_examples=5,
+    max_examples=3,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

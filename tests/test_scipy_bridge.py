@@ -522,6 +522,39 @@ def test_argument_errors():
         ScipyOptimizer((x**2).sum(), inequalities=[1.0])
     with pytest.raises(ValueError, match="no float shared variable"):
         ScipyOptimizer(pt.constant(1.0))
+    # a parameter nothing depends on would "converge" where it started
+    y = shared([3.0], "y")
+    with pytest.raises(ValueError, match=r"params\[1\] \(y\) does not appear"):
+        ScipyOptimizer((x**2).sum(), params=[x, y])
+    data = pt.vector("data")
+    with pytest.raises(ValueError, match=r"params\[0\] \(y\) does not appear"):
+        ScipyOptimizer(((data - 1) ** 2).sum(), params=[y], inputs=[], givens={data: x})
+
+
+def test_parameter_only_in_a_constraint_is_optimised():
+    # y is absent from the cost but bound to x by the constraint: SciPy's
+    # SLSQP on the same problem, written in NumPy, is the reference
+    x, y = shared([2.0], "x"), shared([0.5], "y")
+    optimizer = ScipyOptimizer(
+        ((x - 3.0) ** 2).sum(),
+        params=[x, y],
+        equalities=[(x - 2 * y).sum()],
+        inequalities=[(1.0 - y).sum()],
+        method="SLSQP",
+    )
+    optimizer.minimize()
+    reference = scipy.optimize.minimize(
+        lambda v: (v[0] - 3.0) ** 2,
+        [2.0, 0.5],
+        method="SLSQP",
+        constraints=[
+            {"type": "eq", "fun": lambda v: v[0] - 2 * v[1]},
+            {"type": "ineq", "fun": lambda v: 1.0 - v[1]},
+        ],
+    )
+    ours = np.concatenate([x.get_value(), y.get_value()])
+    np.testing.assert_allclose(ours, reference.x, rtol=1e-7)
+    np.testing.assert_allclose(ours, [2.0, 1.0], rtol=1e-7)
 
 
 # ---------------------------------------------------------------------------

@@ -183,6 +183,31 @@ def test_skip_nonfinite_skips_everything_and_counts():
     assert int(wrapped.slots["skipped"].get_value()) == 1
 
 
+def test_skip_nonfinite_keeps_a_random_generator():
+    # cmaes draws its population from a shared generator: a skipped
+    # generation draws nothing, so the run goes on as if it never happened
+    def run(generations, skipped_at=None):
+        scale = pytensor.shared(1.0, name="scale")
+        w = pytensor.shared(np.array([1.0, 2.0]), name="w")
+        cost = scale * ((w - 0.5) ** 2).sum()
+        updates = po.skip_nonfinite(po.cmaes([w], cost, sigma=0.3, seed=7), [cost])
+        step = compile_step(updates)
+        for generation in range(generations):
+            scale.set_value(np.nan if generation == skipped_at else 1.0)
+            step()
+        return w.get_value(), updates.state_dict()
+
+    point, state = run(5, skipped_at=2)
+    reference, reference_state = run(4)
+    assert state.pop("skip_nonfinite.skipped") == 1
+    assert reference_state.pop("skip_nonfinite.skipped") == 0
+    np.testing.assert_array_equal(point, reference)
+    assert state.keys() == reference_state.keys()
+    for name, value in reference_state.items():
+        np.testing.assert_array_equal(state[name], value, err_msg=name)
+    assert not np.array_equal(point, [1.0, 2.0])
+
+
 # ---- king ------------------------------------------------------------------------
 def king_reference(costs, initial, patience, decay, rtol):
     best, wait, factor, out = np.inf, 0, 1.0, []
