@@ -12,6 +12,11 @@ from scipy.optimize import minimize as scipy_minimize
 
 from .problems import MGH, ZOO, Published
 
+# The graph and NumPy sum the residuals in other orders; residuals that
+# cancel amplify it: trigonometric_10's cost at x0 is off by 9e-14 (its
+# float64 value against extended precision), others by at most 3e-14
+ROUNDING = 1e-11
+
 
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_zoo(name):
@@ -22,7 +27,7 @@ def test_zoo(name):
         [x], [cost, pytensor.grad(cost, x)], mode="FAST_COMPILE"
     )
     start_value, _ = value_and_grad(problem.x0)
-    assert start_value == pytest.approx(problem.cost(problem.x0, np), rel=1e-12)
+    assert start_value == pytest.approx(problem.cost(problem.x0, np), rel=ROUNDING)
     value, gradient = value_and_grad(problem.minimiser)
     assert value == pytest.approx(problem.minimum, abs=1e-12)
     np.testing.assert_allclose(gradient, 0, atol=1e-6)
@@ -107,7 +112,7 @@ def test_mgh_pytensor_graph_matches_numpy(name, rng):
     )
     for point in (problem.x0, near):
         value, gradient = evaluate(point)
-        assert value == pytest.approx(problem.cost(point, np), rel=1e-12)
+        assert value == pytest.approx(problem.cost(point, np), rel=ROUNDING)
         assert np.isfinite(gradient).all()
 
 

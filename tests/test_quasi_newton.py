@@ -36,10 +36,14 @@ def test_matches_torch_lbfgs_without_line_search(config, mode):
     params, cost, updates = build(config)
     step = compile_step(updates, [cost], mode=mode)
     costs = [float(step()[0]) for _ in range(len(REFERENCE[f"{config}/cost"]))]
-    np.testing.assert_allclose(costs, REFERENCE[f"{config}/cost"], rtol=1e-10)
+    # unit steps without a search on Rosenbrock amplify rounding differences
+    # of a few ulps to 6e-11 in 30 steps (torch's runs with gradients
+    # perturbed by 4 ulps); on linreg to 3e-12
+    rtol = 1e-8 if CONFIGS[config][0] == "rosenbrock" else 1e-10
+    np.testing.assert_allclose(costs, REFERENCE[f"{config}/cost"], rtol=rtol)
     for param in params:
         np.testing.assert_allclose(
-            param.get_value(), REFERENCE[f"{config}/{param.name}"][-1], rtol=1e-10
+            param.get_value(), REFERENCE[f"{config}/{param.name}"][-1], rtol=rtol
         )
 
 
@@ -77,7 +81,12 @@ def test_direction_is_the_two_loop_recursion(rng):
     ][-3:]
     s, y = pairs[-1]
     expected = two_loop(gradients[-2], pairs, (s @ y) / (y @ y))
-    np.testing.assert_allclose(points[-1] - points[-2], 0.3 * expected, rtol=1e-10)
+    # the recursion's sums mix the components: their rounding is relative to
+    # the step's size, not to each (possibly small) component
+    step = 0.3 * expected
+    np.testing.assert_allclose(
+        points[-1] - points[-2], step, rtol=1e-10, atol=1e-10 * np.abs(step).max()
+    )
 
 
 # ---- the two-loop node --------------------------------------------------------
@@ -370,7 +379,12 @@ def test_matches_torch_lbfgs_with_strong_wolfe(config):
     )
     for name, points in trajectory.items():
         reference = WOLFE[f"{config}/{name}"][1:]
-        np.testing.assert_allclose(points[:horizon], reference[:horizon], rtol=1e-10)
+        # within the horizon, 4 ulps of noise on torch's gradients move the
+        # points by up to 1e-11 of their size (small components more)
+        scale = np.abs(reference).max()
+        np.testing.assert_allclose(
+            points[:horizon], reference[:horizon], rtol=1e-9, atol=1e-9 * scale
+        )
         # and the same path after the horizon, to the growth of rounding
         np.testing.assert_allclose(points, reference, rtol=1e-6)
 
@@ -381,9 +395,13 @@ def test_numpy_interface_counts_match_torch_calls_of_the_closure():
     # call, which evaluates at the start, only the search evaluates
     from scipy.optimize import rosen, rosen_der
 
+    # tolerance_change=0 as the reference runs were made: with the default
+    # 1e-9 the counts part at steps where rounding decides its test (a start
+    # moved by 2 ulps adds an evaluation at step 1, 13 or 18 in 5 of 9 runs)
     iterator = po.minimize_iterator(
         np.array([-1.2, 1.0]), rosen, rosen_der, "lbfgs",
         line_search="strong_wolfe", max_evals_per_iter=26, max_iter=30,
+        tolerance_change=0,
     )  # fmt: skip
     counts, points = [], []
     for it in iterator:
@@ -391,7 +409,11 @@ def test_numpy_interface_counts_match_torch_calls_of_the_closure():
         points.append(it.x_last)
     expected = WOLFE["rosenbrock/func_evals"] - np.arange(30)
     assert counts == [(int(n), int(n)) for n in expected]
-    np.testing.assert_allclose(points, WOLFE["rosenbrock/x"][1:], rtol=1e-10)
+    # 4 ulps of noise on torch's gradients move its 30 points by 4e-11 (1e-11
+    # of their size): to 1e-9 of their size
+    reference = WOLFE["rosenbrock/x"][1:]
+    scale = np.abs(reference).max()
+    np.testing.assert_allclose(points, reference, rtol=1e-9, atol=1e-9 * scale)
 
 
 @pytest.mark.parametrize(
@@ -483,7 +505,10 @@ def test_defaults_follow_scipy_lbfgsb_iterates(name, mode):
         mode=mode,
     )
     assert result.nit == scipy_result.nit
-    np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-12)
+    # Rosenbrock's valley amplifies 4 ulps of noise on the gradient to 3e-9
+    # of the iterates' size over SciPy's 36 iterations
+    scale = np.abs(theirs).max()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-7 * scale)
     assert result.nfev == scipy_result.nfev
 
 

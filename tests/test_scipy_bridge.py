@@ -984,7 +984,9 @@ def test_hess_and_hessp_give_truncated_newton_exact_products():
         with_hess = scipy_minimize(
             rosen, ROSEN_X0, method="truncated_newton", jac=rosen_der, **kwargs
         )
-        np.testing.assert_allclose(with_hess.x, ours.x, rtol=1e-12)
+        # rosen_hess(x) @ p rounds otherwise than rosen_hess_prod: 4 ulps of
+        # noise on the products move truncated Newton's end point by 7e-13
+        np.testing.assert_allclose(with_hess.x, ours.x, rtol=1e-10)
         assert (with_hess.nit, with_hess.nhev) == (ours.nit, ours.nhev)
     # jac=True, and args reach hessp
     both = scipy_minimize(
