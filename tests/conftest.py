@@ -27,3 +27,17 @@ def compile_step(updates, outputs=(), mode=TEST_MODE):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def float64_variables(function):
+    """The float64 variables of a compiled function, inner graphs included."""
+    found, graphs = [], [function.maker.fgraph]
+    while graphs:
+        graph = graphs.pop()
+        found += [
+            v for v in graph.variables if getattr(v.type, "dtype", "") == "float64"
+        ]
+        graphs += [
+            node.op.fgraph for node in graph.apply_nodes if hasattr(node.op, "fgraph")
+        ]
+    return found

@@ -10,10 +10,9 @@ from hypothesis import strategies as st
 import pytensor_optim as po
 from pytensor_optim.line_search import bold_driver, get_line_search
 
-from .conftest import compile_step
+from .conftest import compile_step, float64_variables
 from .test_hager_zhang import (
     convex_quadratic,
-    float64_variables,
     line_problem,
     log_barrier,
     run_to_convergence,
@@ -126,14 +125,6 @@ def test_matches_the_transcription_on_random_lines(searches, problem, options, s
     compare(searches[options], OPTIONS[options], coefficients, x, direction, start)
 
 
-def test_ascent_direction_fails_without_evaluating(searches):
-    coefficients, x = [1.0, 0.0, 0.0, 2.0, 0.0], np.zeros(2)
-    _, gradient = family_numpy(coefficients, x)
-    ours = searches["default"](coefficients, x, gradient, 1.0)
-    assert ours["evals"] == 0
-    assert not ours["success"] and not ours["non_finite"] and ours["step"] == 0
-
-
 # ---- the next search's first trial ------------------------------------------------
 @pytest.mark.parametrize("step_up, step_up_mode", [(1.1, "*"), (0.05, "+")])
 def test_searches_in_a_row_start_where_mize_starts(searches, step_up, step_up_mode):
@@ -243,24 +234,6 @@ def test_float32_stays_float32():
 
 
 # ---- options ----------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "options, error, name",
-    [
-        ({"step_up": 0.0}, ValueError, "step_up"),
-        ({"step_up": "1.1"}, TypeError, "step_up"),
-        ({"step_down": 1.0}, ValueError, "step_down"),
-        ({"step_down": 0.0}, ValueError, "step_down"),
-        ({"step_up_mode": "add"}, ValueError, "step_up_mode"),
-        ({"step_up_mode": None}, ValueError, "step_up_mode"),
-        ({"max_evals": 0}, ValueError, "max_evals"),
-        ({"mode": 3}, TypeError, "mode"),
-    ],
-)
-def test_bad_options_raise_naming_them(options, error, name):
-    with pytest.raises(error, match=name):
-        bold_driver(**options)
-
-
 def test_by_name():
     # a rule's preferred c2 does not apply to the bold driver
     assert repr(get_line_search("bold_driver", c2=0.1)) == (

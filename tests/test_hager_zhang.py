@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import pytensor_optim as po
 from pytensor_optim.line_search import Line, get_line_search, hager_zhang
 
-from .conftest import compile_step
+from .conftest import compile_step, float64_variables
 from .problems import ZOO
 from .test_line_search import (
     ONE_DIMENSIONAL,
@@ -381,15 +381,6 @@ def test_a_bracket_that_cannot_be_split_ends_the_search():
     np.testing.assert_allclose(step, 0.3, rtol=1e-15)
 
 
-def test_ascent_direction_fails_without_evaluating(searches):
-    coefficients, x = [1.0, 0.0, 0.0, 2.0, 0.0], np.zeros(2)
-    _, gradient = family_numpy(coefficients, x)
-    ours = searches["default"](coefficients, x, gradient, 1.0)
-    assert ours["evals"] == 0
-    assert not ours["success"] and not ours["converged"] and not ours["non_finite"]
-    assert ours["step"] == 0
-
-
 # ---- NaN trials, budgets and float32 in a rule -----------------------------------
 def log_barrier(dtype="float64"):
     x = pytensor.shared(np.array([0.5, 2.0], dtype=dtype), name="x")
@@ -451,20 +442,6 @@ def test_budget_exhausted_without_a_lower_trial_keeps_the_parameters():
     assert evals.get_value() == 1 + 6  # the start, then the whole budget
 
 
-def float64_variables(function):
-    """The float64 variables of a compiled function, inner graphs included."""
-    found, graphs = [], [function.maker.fgraph]
-    while graphs:
-        graph = graphs.pop()
-        found += [
-            v for v in graph.variables if getattr(v.type, "dtype", "") == "float64"
-        ]
-        graphs += [
-            node.op.fgraph for node in graph.apply_nodes if hasattr(node.op, "fgraph")
-        ]
-    return found
-
-
 def test_float32_stays_float32():
     x, cost = log_barrier("float32")
     updates = po.gradient_descent(
@@ -479,30 +456,6 @@ def test_float32_stays_float32():
 
 
 # ---- options ----------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "options, error, name",
-    [
-        ({"c1": 0.0}, ValueError, "c1"),
-        ({"c1": 0.5}, ValueError, "c1"),
-        ({"c1": 0.3, "c2": 0.2}, ValueError, "c2"),
-        ({"c2": 1.0}, ValueError, "c2"),
-        ({"c2": "0.9"}, TypeError, "c2"),
-        ({"epsilon": -1e-6}, ValueError, "epsilon"),
-        ({"epsilon": None}, TypeError, "epsilon"),
-        ({"theta": 1.0}, ValueError, "theta"),
-        ({"gamma": 0.0}, ValueError, "gamma"),
-        ({"expansion": 1.0}, ValueError, "expansion"),
-        ({"expansion": True}, TypeError, "expansion"),
-        ({"max_evals": 0}, ValueError, "max_evals"),
-        ({"max_evals": 2.5}, ValueError, "max_evals"),
-        ({"mode": 3}, TypeError, "mode"),
-    ],
-)
-def test_bad_options_raise_naming_them(options, error, name):
-    with pytest.raises(error, match=name):
-        hager_zhang(**options)
-
-
 def test_by_name_with_a_rule_preferred_c2():
     search = get_line_search("hager_zhang", c2=0.1)
     # sigma = delta is allowed, as in the paper

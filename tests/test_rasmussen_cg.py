@@ -538,23 +538,6 @@ def test_float32_follows_the_float64_run():
     )
 
 
-@pytest.mark.parametrize(
-    "make, name",
-    [
-        (lambda: rasmussen(c1=0.0), "c1"),
-        (lambda: rasmussen(c1=0.5, c2=0.5), "c2"),
-        (lambda: rasmussen(c2=1.0), "c2"),
-        (lambda: rasmussen(interpolation=0.5), "interpolation"),
-        (lambda: rasmussen(extrapolation=1.0), "extrapolation"),
-        (lambda: rasmussen(max_evals=0), "max_evals"),
-        (lambda: rasmussen(mode="no such mode"), "mode"),
-    ],
-)
-def test_bad_search_options_raise_value_error_naming_them(make, name):
-    with pytest.raises(ValueError, match=name):
-        make()
-
-
 def test_max_evals_per_iter_caps_a_call_first_trial_included():
     # a budget of 4 evaluations per call is minimize.m's MAX = 3
     problem = ZOO["rosenbrock"]

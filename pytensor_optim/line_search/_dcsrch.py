@@ -100,7 +100,8 @@ def symbolic_step(state, point, line_start, options):
     bounds = (step_min, step_max)
 
     def scalar(value):
-        return pt.cast(value, stp.dtype)
+        # a constant of the step's dtype (no float64 node in a float32 graph)
+        return pt.constant(np.asarray(value, dtype=stp.dtype))
 
     # a cost above an eighth of the dtype's largest number would overflow
     # dcstep's arithmetic (3 (fx - fp)): too far, as a non-finite one
