@@ -1,6 +1,7 @@
 """The strong Wolfe search of torch.optim.LBFGS (minFunc, Lua lswolfe)."""
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 import pytensor.tensor as pt
@@ -83,57 +84,30 @@ class _StrongWolfe(LineSearch):
         armijo_fails = pt.gt(point.cost, f0 + c1 * trial * slope0)
         curvature = pt.le(pt.abs(point.slope), -c2 * slope0)
 
-        # Bracketing (a is the previous trial). The first test that holds
-        # decides: out of budget, the bracket is [0, new]; not lower (from
-        # the third trial on) or failing Armijo, [a, new]; strong Wolfe,
-        # done at new; a non-negative slope, [a, new]; else extrapolate.
-        not_lower = pt.and_(pt.gt(iteration, 1), pt.ge(point.cost, a["cost"]))
-        by_value = pt.or_(armijo_fails, not_lower)
-        by_slope = pt.and_(pt.invert(curvature), pt.ge(point.slope, 0))
-        exhausted = pt.invert(in_budget)
-        found = pt.and_(in_budget, pt.and_(pt.invert(by_value), curvature))
-        closed = pt.and_(in_budget, pt.or_(by_value, by_slope))
-        extrapolate = pt.and_(
-            in_budget, pt.invert(pt.or_(by_value, pt.or_(curvature, by_slope)))
-        )
-        a_bracketing = pt.switch(exhausted, _START, pt.switch(extrapolate, _NEW, _KEEP))
-        b_bracketing = pt.switch(extrapolate, _KEEP, _NEW)
+        bracket = _bracketing(point, a, iteration, in_budget, armijo_fails, curvature)
+        zoom = _zooming(point, a, b, low_is_b, armijo_fails, curvature)
 
-        # Zoom: the new point replaces the high end when it fails Armijo or
-        # is not below the low end; else it becomes the low end, and the old
-        # low end becomes the high end when the slope points away from it.
-        low_cost = pt.switch(low_is_b, b["cost"], a["cost"])
-        low_step = pt.switch(low_is_b, b["step"], a["step"])
-        high_step = pt.switch(low_is_b, a["step"], b["step"])
-        replace_high = pt.or_(armijo_fails, pt.ge(point.cost, low_cost))
-        wolfe = pt.and_(pt.invert(replace_high), curvature)
-        flip = pt.and_(
-            pt.and_(pt.invert(replace_high), pt.invert(curvature)),
-            pt.ge(point.slope * (high_step - low_step), 0),
-        )
-        new_to_a = pt.eq(replace_high, low_is_b)
-        a_zoom = pt.switch(new_to_a, _NEW, pt.switch(flip, _OTHER, _KEEP))
-        b_zoom = pt.switch(new_to_a, pt.switch(flip, _OTHER, _KEEP), _NEW)
-
-        a_source = pt.switch(bracketing, a_bracketing, a_zoom)
-        b_source = pt.switch(bracketing, b_bracketing, b_zoom)
+        a_source = pt.switch(bracketing, bracket.a_source, zoom.a_source)
+        b_source = pt.switch(bracketing, bracket.b_source, zoom.b_source)
         new_a = _pick(a_source, a, b, new, _start_record(line))
         new_b = _pick(b_source, b, a, new)
         new_low_is_b = pt.switch(
             bracketing,
-            pt.or_(found, pt.gt(new_a["cost"], new_b["cost"])),
-            pt.switch(replace_high, pt.gt(new_a["cost"], new_b["cost"]), low_is_b),
+            pt.or_(bracket.found, pt.gt(new_a["cost"], new_b["cost"])),
+            pt.switch(zoom.replace_high, pt.gt(new_a["cost"], new_b["cost"]), low_is_b),
         )
         # the new point's gradients are kept when it is the low end (or,
         # extrapolating, the previous point of the next trial)
-        extrapolating = pt.and_(bracketing, extrapolate)
-        new_in_b = pt.switch(bracketing, pt.invert(extrapolate), pt.invert(new_to_a))
+        extrapolating = pt.and_(bracketing, bracket.extrapolate)
+        new_in_b = pt.switch(
+            bracketing, pt.invert(bracket.extrapolate), pt.invert(zoom.new_to_a)
+        )
         takes_new = pt.or_(extrapolating, pt.eq(new_in_b, new_low_is_b))
         gradients = tuple(
             pt.switch(takes_new, g_new, g_low)
             for g_new, g_low in zip(point.gradients, state["gradients"], strict=True)
         )
-        done = pt.switch(bracketing, found, wolfe)
+        done = pt.switch(bracketing, bracket.found, zoom.wolfe)
 
         # The zoom goes on while not done, in budget, and the bracket times
         # max|d| is at least tolerance_change.
@@ -141,48 +115,20 @@ class _StrongWolfe(LineSearch):
         too_short = pt.lt(
             width * line.direction_max_abs, line.scalar(self.tolerance_change)
         )
-        zooming = pt.or_(pt.invert(bracketing), closed)
+        zooming = pt.or_(pt.invert(bracketing), bracket.closed)
         keep_zooming = pt.and_(
             pt.and_(zooming, pt.invert(done)), pt.and_(in_budget, pt.invert(too_short))
         )
         phase = pt.switch(
-            pt.and_(bracketing, extrapolate),
+            pt.and_(bracketing, bracket.extrapolate),
             _BRACKETING,
             pt.switch(keep_zooming, _ZOOM, _FINISHED),
         )
-
-        # The next trial: the cubic through a and the new point within
-        # [t + 0.01 (t - t_prev), 10 t] when extrapolating, else through the
-        # bracket ends within the bracket, kept away from its ends.
-        top = python_max(new_a["step"], new_b["step"])
-        bottom = python_min(new_a["step"], new_b["step"])
-        first, second = (
-            {
-                key: pt.switch(extrapolating, old[key], bracket[key])
-                for key in ("step", "cost", "slope")
-            }
-            for old, bracket in ((a, new_a), (new, new_b))
-        )
-        low = pt.switch(
-            extrapolating, trial + line.scalar(0.01) * (trial - a["step"]), bottom
-        )
-        high = pt.switch(extrapolating, trial * line.scalar(10), top)
-        cubic = cubic_minimizer(
-            first["step"],
-            first["cost"],
-            first["slope"],
-            second["step"],
-            second["cost"],
-            second["slope"],
-            low=low,
-            high=high,
-        )
-        insufficient = pt.and_(pt.invert(bracketing), state["insufficient"])
-        safeguarded, insufficient = _away_from_ends(
-            line, cubic, bottom, top, insufficient
+        next_trial, insufficient = _next_trial(
+            line, state, trial, a, new, new_a, new_b, bracketing, extrapolating
         )
         return {
-            "trial": pt.switch(extrapolating, cubic, safeguarded),
+            "trial": next_trial,
             "phase": phase,
             "done": done,
             "insufficient": insufficient,
@@ -191,6 +137,98 @@ class _StrongWolfe(LineSearch):
             **{f"b_{key}": value for key, value in new_b.items()},
             "gradients": gradients,
         }
+
+
+class _Bracketing(NamedTuple):
+    a_source: object  # where the ends' new records come from (see _pick)
+    b_source: object
+    found: object  # strong Wolfe holds at the new point
+    closed: object  # the bracket [a, new] is found: zoom next
+    extrapolate: object  # no bracket yet: a longer trial next
+
+
+class _Zoom(NamedTuple):
+    a_source: object
+    b_source: object
+    replace_high: object  # the new point is the bracket's high end
+    wolfe: object  # strong Wolfe holds at the new point
+    new_to_a: object  # the new point's record goes to end a
+
+
+def _bracketing(point, a, iteration, in_budget, armijo_fails, curvature):
+    """The bracketing phase (``a`` is the previous trial).
+
+    The first test that holds decides: out of budget, the bracket is
+    [0, new]; not lower (from the third trial on) or failing Armijo,
+    [a, new]; strong Wolfe, done at new; a non-negative slope, [a, new];
+    else extrapolate.
+    """
+    not_lower = pt.and_(pt.gt(iteration, 1), pt.ge(point.cost, a["cost"]))
+    by_value = pt.or_(armijo_fails, not_lower)
+    by_slope = pt.and_(pt.invert(curvature), pt.ge(point.slope, 0))
+    exhausted = pt.invert(in_budget)
+    found = pt.and_(in_budget, pt.and_(pt.invert(by_value), curvature))
+    closed = pt.and_(in_budget, pt.or_(by_value, by_slope))
+    extrapolate = pt.and_(
+        in_budget, pt.invert(pt.or_(by_value, pt.or_(curvature, by_slope)))
+    )
+    a_source = pt.switch(exhausted, _START, pt.switch(extrapolate, _NEW, _KEEP))
+    b_source = pt.switch(extrapolate, _KEEP, _NEW)
+    return _Bracketing(a_source, b_source, found, closed, extrapolate)
+
+
+def _zooming(point, a, b, low_is_b, armijo_fails, curvature):
+    """The zoom phase: the new point replaces the high end when it fails
+    Armijo or is not below the low end; else it becomes the low end, and the
+    old low end becomes the high end when the slope points away from it."""
+    low_cost = pt.switch(low_is_b, b["cost"], a["cost"])
+    low_step = pt.switch(low_is_b, b["step"], a["step"])
+    high_step = pt.switch(low_is_b, a["step"], b["step"])
+    replace_high = pt.or_(armijo_fails, pt.ge(point.cost, low_cost))
+    wolfe = pt.and_(pt.invert(replace_high), curvature)
+    flip = pt.and_(
+        pt.and_(pt.invert(replace_high), pt.invert(curvature)),
+        pt.ge(point.slope * (high_step - low_step), 0),
+    )
+    new_to_a = pt.eq(replace_high, low_is_b)
+    a_source = pt.switch(new_to_a, _NEW, pt.switch(flip, _OTHER, _KEEP))
+    b_source = pt.switch(new_to_a, pt.switch(flip, _OTHER, _KEEP), _NEW)
+    return _Zoom(a_source, b_source, replace_high, wolfe, new_to_a)
+
+
+def _next_trial(line, state, trial, a, new, new_a, new_b, bracketing, extrapolating):
+    """The next trial and the insufficient-progress flag.
+
+    The cubic through a and the new point within [t + 0.01 (t - t_prev),
+    10 t] when extrapolating, else through the bracket ends within the
+    bracket, kept away from its ends.
+    """
+    top = python_max(new_a["step"], new_b["step"])
+    bottom = python_min(new_a["step"], new_b["step"])
+    first, second = (
+        {
+            key: pt.switch(extrapolating, old[key], bracket[key])
+            for key in ("step", "cost", "slope")
+        }
+        for old, bracket in ((a, new_a), (new, new_b))
+    )
+    low = pt.switch(
+        extrapolating, trial + line.scalar(0.01) * (trial - a["step"]), bottom
+    )
+    high = pt.switch(extrapolating, trial * line.scalar(10), top)
+    cubic = cubic_minimizer(
+        first["step"],
+        first["cost"],
+        first["slope"],
+        second["step"],
+        second["cost"],
+        second["slope"],
+        low=low,
+        high=high,
+    )
+    insufficient = pt.and_(pt.invert(bracketing), state["insufficient"])
+    safeguarded, insufficient = _away_from_ends(line, cubic, bottom, top, insufficient)
+    return pt.switch(extrapolating, cubic, safeguarded), insufficient
 
 
 # where a bracket end's new record comes from (see _pick)
