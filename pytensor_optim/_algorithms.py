@@ -1,41 +1,31 @@
 """The rules by name: what ``minimize(..., opt_algo="sgd")``, ``optimize``
 and ``scipy_minimize(method=...)`` look names up in."""
 
-from .adaptive import delta_bar_delta, sgd_qn
-from .conjugate import cg, rasmussen_cg
-from .curvature import hessian_free
-from .descent import gradient_descent
-from .evolution import cmaes
-from .first_order import (
-    adadelta,
-    adagrad,
-    adam,
-    adamax,
-    adamw,
-    asgd,
-    nadam,
-    nag,
-    radam,
-    rmsprop,
-    rprop,
-    sgd,
+from . import (
+    adaptive,
+    conjugate,
+    curvature,
+    descent,
+    evolution,
+    first_order,
+    momentum,
+    newton,
+    proximal,
+    quasi_newton,
 )
-from .momentum import momentum_descent
-from .newton import truncated_newton
-from .proximal import fista
-from .quasi_newton import bfgs, lbfgs, sr1
 
 #: The rules by name, as accepted by ``minimize(..., opt_algo="sgd")``.
 ALGORITHMS = {
     rule.__name__: rule
     for rule in (
-        adadelta, adagrad, adam, adamax, adamw, asgd, gradient_descent, lbfgs,
-        bfgs, cg, sr1, fista,
-        nadam, nag, radam, rasmussen_cg,
-        rmsprop, rprop, sgd,
-        delta_bar_delta, momentum_descent, sgd_qn,
-        truncated_newton, hessian_free,
-        cmaes,
+        first_order.adadelta, first_order.adagrad, first_order.adam,
+        first_order.adamax, first_order.adamw, first_order.asgd,
+        descent.gradient_descent, quasi_newton.lbfgs, quasi_newton.bfgs,
+        conjugate.cg, quasi_newton.sr1, proximal.fista, first_order.nadam,
+        first_order.nag, first_order.radam, conjugate.rasmussen_cg,
+        first_order.rmsprop, first_order.rprop, first_order.sgd,
+        adaptive.delta_bar_delta, momentum.momentum_descent, adaptive.sgd_qn,
+        newton.truncated_newton, curvature.hessian_free, evolution.cmaes,
     )
 }  # fmt: skip
 
