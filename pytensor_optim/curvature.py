@@ -1,6 +1,7 @@
 """Hessian-free optimisation (Martens 2010)."""
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 import pytensor.tensor as pt
@@ -332,31 +333,85 @@ def hessian_free(
 
     flat = Flat(problem.params, algo)
     dtype = flat.dtype
-    params = list(problem.params)
-    placeholders = [param.type() for param in params]
-    if gauss_newton:
-        product = gauss_newton_vector(params, outputs, loss, placeholders)
-    else:
-        product = hessian_vector(problem, placeholders)
-
     lam = problem.scalar("damping", initial_damping, dtype)
     previous = problem.slot("cg_solution")
     cg_iterations = problem.scalar("cg_iterations", 0, "int64")
     ratio = problem.scalar("reduction_ratio", np.nan, dtype)
+    model = _DampedModel(problem, flat, lam, gauss_newton, outputs, loss)
+    model.precondition_with(preconditioner)
 
-    x = flat.join(params)
-    g = flat.join(problem.gradients)
-    f = pt.cast(problem.cost, dtype)
-    eps = constant(np.finfo(dtype).eps, dtype)
-    zero, half, one = (constant(v, dtype) for v in (0, 0.5, 1))
+    cg = _inner_cg(model, flat.join(previous), decay, tolerance, cg_max_iter, mode)
+    step, step_cost, best, backtrack_evals = _backtrack(model, cg, cg_max_iter, mode)
+    slope = pt.dot(model.g, step)
+    new_lam, rho, descent = _levenberg_marquardt(
+        model, cg, step, step_cost, best, slope
+    )
+    accepted, rate, line_evals = _armijo(
+        model, step, step_cost, slope, descent, armijo, mode
+    )
 
-    def times_curvature(d):
+    zero = constant(0, dtype)
+    moved = pt.switch(accepted, rate, zero)
+    new_x = model.x + moved * step
+    problem.no_step = pt.invert(accepted)
+
+    final = cg.final
+    kept_solution = pt.switch(pt.all(pt.isfinite(final)), final, pt.zeros_like(final))
+    state_updates = [
+        (lam, new_lam),
+        *zip(previous, flat.split(kept_solution), strict=True),
+        (cg_iterations, pt.cast(cg.done, "int64")),
+        (ratio, pt.switch(descent, rho, constant(np.nan, dtype))),
+    ]
+    products = cg.done + (1 if decay != 0 else 0)
+    evals = 2 + products + backtrack_evals + line_evals
+    return problem.finish(flat.split(new_x), state_updates, evals=evals)
+
+
+class _DampedModel:
+    """The damped curvature :math:`G + \\lambda I` at the parameters, the
+    gradient and the cost there, and the cost along a step."""
+
+    def __init__(self, problem, flat, lam, gauss_newton, outputs, loss):
+        self.problem, self.flat, self.lam = problem, flat, lam
+        self.dtype = dtype = flat.dtype
+        self.params = params = list(problem.params)
+        self.placeholders = [param.type() for param in params]
+        if gauss_newton:
+            self.product = gauss_newton_vector(params, outputs, loss, self.placeholders)
+        else:
+            self.product = hessian_vector(problem, self.placeholders)
+        self.x = flat.join(params)
+        self.g = flat.join(problem.gradients)
+        self.f = pt.cast(problem.cost, dtype)
+        self.eps = constant(np.finfo(dtype).eps, dtype)
+        self.inverse_diagonal = None
+
+    def precondition_with(self, preconditioner):
+        """Martens' diagonal preconditioner, or none."""
+        if preconditioner is None:
+            return
+        one = constant(1, self.dtype)
+        diagonal = self.flat.join(
+            _preconditioner_diagonal(preconditioner, self.problem, self.lam)
+        )
+        usable = pt.and_(pt.isfinite(diagonal), pt.gt(diagonal, 0))
+        self.inverse_diagonal = pt.switch(usable, one / diagonal, one)
+
+    def precondition(self, r):
+        return r if self.inverse_diagonal is None else r * self.inverse_diagonal
+
+    def times_curvature(self, d):
+        flat, params, problem = self.flat, self.params, self.problem
         pieces = flat.split(d)
-        if product is not None:
+        if self.product is not None:
             return flat.join(
-                graph_replace(product, dict(zip(placeholders, pieces, strict=True)))
+                graph_replace(
+                    self.product, dict(zip(self.placeholders, pieces, strict=True))
+                )
             )
         # forward differences of the gradient (a gradient without derivative)
+        x, eps = self.x, self.eps
         d_norm = pt.sqrt(pt.dot(d, d))
         h = 2 * pt.sqrt(eps) * (1 + pt.sqrt(pt.dot(x, x))) / d_norm
         shifted = [
@@ -368,42 +423,50 @@ def hessian_free(
                 list(problem.gradients), dict(zip(params, shifted, strict=True))
             )
         )
-        difference = (ahead - g) / h
+        difference = (ahead - self.g) / h
         usable = pt.and_(
             pt.and_(pt.isfinite(h), pt.gt(h, 0)), pt.all(pt.isfinite(difference))
         )
         return pt.switch(usable, difference, pt.zeros_like(difference))
 
-    def cost_at(step):
+    def damped(self, d):
+        return self.times_curvature(d) + self.lam * d
+
+    def cost_at(self, step):
+        params = self.params
         shifted = [
-            param + piece for param, piece in zip(params, flat.split(step), strict=True)
+            param + piece
+            for param, piece in zip(params, self.flat.split(step), strict=True)
         ]
-        value = graph_replace(problem.cost, dict(zip(params, shifted, strict=True)))
-        return pt.cast(value, dtype)
+        value = graph_replace(
+            self.problem.cost, dict(zip(params, shifted, strict=True))
+        )
+        return pt.cast(value, self.dtype)
 
-    if preconditioner is None:
-        inverse_diagonal = None
-    else:
-        diagonal = flat.join(_preconditioner_diagonal(preconditioner, problem, lam))
-        usable = pt.and_(pt.isfinite(diagonal), pt.gt(diagonal, 0))
-        inverse_diagonal = pt.switch(usable, one / diagonal, one)
 
-    def precondition(r):
-        return r if inverse_diagonal is None else r * inverse_diagonal
+class _InnerCG(NamedTuple):
+    p0: object  # the warm start
+    iterates: object  # the CG iterates after p0, one row each
+    done: object  # their number
+    final: object  # the last iterate (p0 after none)
+    phis: object  # the quadratic model at p0 and each iterate
 
-    def damped(d):
-        return times_curvature(d) + lam * d
 
-    # ---- inner CG (Martens §4.3-4.5) --------------------------------------
-    p0 = constant(decay, dtype) * flat.join(previous)
-    r0 = damped(p0) + g if decay != 0 else g
-    y0 = precondition(r0)
+def _inner_cg(model, previous, decay, tolerance, cg_max_iter, mode):
+    """Linear CG on the damped system (Martens §4.3-4.5), warm-started from
+    ``decay`` times the previous solution, ended by the relative progress of
+    the quadratic model."""
+    dtype, g, lam = model.dtype, model.g, model.lam
+    zero, half = constant(0, dtype), constant(0.5, dtype)
+    p0 = constant(decay, dtype) * previous
+    r0 = model.damped(p0) + g if decay != 0 else g
+    y0 = model.precondition(r0)
     phi0 = half * pt.dot(p0, r0 + g)
     phis0 = pt.set_subtensor(pt.zeros((cg_max_iter + 1,), dtype=dtype)[0], phi0)
     fraction = constant(tolerance, dtype)
 
     def inner(p, r, d, ry, phis, i, *invariants):
-        ad = damped(d)
+        ad = model.damped(d)
         curvature = pt.dot(d, ad)
         alpha = ry / curvature
         unusable = pt.or_(
@@ -412,7 +475,7 @@ def hessian_free(
         )
         p_next = p + alpha * d
         r_next = r + alpha * ad
-        y_next = precondition(r_next)
+        y_next = model.precondition(r_next)
         ry_next = pt.dot(r_next, y_next)
         d_next = -y_next + (ry_next / ry) * d
         number = i + 1
@@ -447,19 +510,27 @@ def hessian_free(
         name="hessian_free",
     )
     iterates, phi_history = cg_out[0], cg_out[4]
-    done = iterates.shape[0]
-    final = last_or(p0, iterates)
-    phis = last_or(phis0, phi_history)
+    return _InnerCG(
+        p0,
+        iterates,
+        iterates.shape[0],
+        last_or(p0, iterates),
+        last_or(phis0, phi_history),
+    )
 
-    # ---- CG backtracking (Martens §4.6) -----------------------------------
-    rows = pt.concatenate([pt.shape_padleft(p0), iterates])
+
+def _backtrack(model, cg, cg_max_iter, mode):
+    """CG backtracking (Martens §4.6): the kept iterate of lowest cost, going
+    back from the last one while the cost falls. Returns the step, its cost,
+    its row and the evaluations."""
+    rows = pt.concatenate([pt.shape_padleft(cg.p0), cg.iterates])
     kept = constant(backtracking_iterations(cg_max_iter)[::-1], "int64")
-    candidates = kept[pt.lt(kept, done).nonzero()]
-    final_cost = cost_at(final)
+    candidates = kept[pt.lt(kept, cg.done).nonzero()]
+    final_cost = model.cost_at(cg.final)
 
     def backtrack(best, best_cost, position, rows, candidates):
         index = candidates[position]
-        value = cost_at(rows[index])
+        value = model.cost_at(rows[index])
         better = pt.le(value, best_cost)
         new = [
             pt.switch(better, index, best),
@@ -470,7 +541,7 @@ def hessian_free(
         new = [like(v, old) for v, old in zip(new, templates, strict=True)]
         return new, until(pt.invert(better))
 
-    start = [pt.cast(done, "int64"), final_cost, pt.constant(np.int64(0))]
+    start = [pt.cast(cg.done, "int64"), final_cost, pt.constant(np.int64(0))]
     back = loop(
         backtrack,
         start,
@@ -481,13 +552,16 @@ def hessian_free(
     )
     best = last_or(start[0], back[0])
     step_cost = last_or(final_cost, back[1])
-    step = rows[best]
-    backtrack_evals = back[0].shape[0]
+    return rows[best], step_cost, best, back[0].shape[0]
 
-    # ---- Levenberg-Marquardt damping (Martens §4.1) -----------------------
-    slope = pt.dot(g, step)
-    model = phis[best] - half * lam * pt.dot(step, step)
-    rho = (step_cost - f) / model
+
+def _levenberg_marquardt(model, cg, step, step_cost, best, slope):
+    """The damping's update (Martens §4.1) from the reduction ratio rho;
+    returns the new damping, rho, and whether the step descends."""
+    dtype, lam = model.dtype, model.lam
+    zero, half = constant(0, dtype), constant(0.5, dtype)
+    quadratic = cg.phis[best] - half * lam * pt.dot(step, step)
+    rho = (step_cost - model.f) / quadratic
     descent = pt.and_(pt.lt(slope, zero), pt.isfinite(step_cost))
     rho_usable = pt.and_(descent, pt.isfinite(rho))
     new_lam = pt.switch(
@@ -499,52 +573,41 @@ def hessian_free(
             lam,
         ),
     )
+    return new_lam, rho, descent
 
-    # ---- the step ----------------------------------------------------------
-    if armijo:
-        c1 = constant(_ARMIJO_C1, dtype)
-        shrink = constant(_ARMIJO_SHRINK, dtype)
 
-        def sufficient(rate, value):
-            return pt.le(value, f + c1 * rate * slope)
+def _armijo(model, step, step_cost, slope, descent, armijo, mode):
+    """Whether the step is taken, its rate, and the search's evaluations:
+    Armijo backtracking of the rate from 1, or the whole step."""
+    dtype, f = model.dtype, model.f
+    one = constant(1, dtype)
+    if not armijo:
+        return descent, one, 0
+    c1 = constant(_ARMIJO_C1, dtype)
+    shrink = constant(_ARMIJO_SHRINK, dtype)
 
-        first_ok = sufficient(one, step_cost)
+    def sufficient(rate, value):
+        return pt.le(value, f + c1 * rate * slope)
 
-        def armijo_step(rate, accepted, step, slope, f):
-            trial = rate * shrink
-            ok = sufficient(trial, cost_at(trial * step))
-            new = [trial, ok]
-            return [
-                like(v, old) for v, old in zip(new, [rate, accepted], strict=True)
-            ], until(ok)
+    first_ok = sufficient(one, step_cost)
 
-        tries = pt.switch(pt.or_(first_ok, pt.invert(descent)), 0, _ARMIJO_TRIES - 1)
-        searched = loop(
-            armijo_step,
-            [one, first_ok],
-            (step, slope, f),
-            tries,
-            mode,
-            name="hessian_free",
-        )
-        rate = last_or(one, searched[0])
-        accepted = pt.and_(descent, last_or(first_ok, searched[1]))
-        line_evals = searched[0].shape[0]
-    else:
-        accepted = descent
-        rate = one
-        line_evals = 0
-    moved = pt.switch(accepted, rate, zero)
-    new_x = x + moved * step
-    problem.no_step = pt.invert(accepted)
+    def armijo_step(rate, accepted, step, slope, f):
+        trial = rate * shrink
+        ok = sufficient(trial, model.cost_at(trial * step))
+        new = [trial, ok]
+        return [
+            like(v, old) for v, old in zip(new, [rate, accepted], strict=True)
+        ], until(ok)
 
-    kept_solution = pt.switch(pt.all(pt.isfinite(final)), final, pt.zeros_like(final))
-    state_updates = [
-        (lam, new_lam),
-        *zip(previous, flat.split(kept_solution), strict=True),
-        (cg_iterations, pt.cast(done, "int64")),
-        (ratio, pt.switch(descent, rho, constant(np.nan, dtype))),
-    ]
-    products = done + (1 if decay != 0 else 0)
-    evals = 2 + products + backtrack_evals + line_evals
-    return problem.finish(flat.split(new_x), state_updates, evals=evals)
+    tries = pt.switch(pt.or_(first_ok, pt.invert(descent)), 0, _ARMIJO_TRIES - 1)
+    searched = loop(
+        armijo_step,
+        [one, first_ok],
+        (step, slope, f),
+        tries,
+        mode,
+        name="hessian_free",
+    )
+    rate = last_or(one, searched[0])
+    accepted = pt.and_(descent, last_or(first_ok, searched[1]))
+    return accepted, rate, searched[0].shape[0]
